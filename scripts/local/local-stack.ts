@@ -1,0 +1,256 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { clusterHosts, isReady, listenerPort, type UpstreamHost } from '../envoy/envoy-admin.js';
+import { envoyYamlPath, projectRoot } from '../envoy/project-paths.js';
+import { DnsResponder } from './dns-responder.js';
+import { CLUSTER_NAME, deriveLocalEnvoyConfig, LISTENER_NAME, serviceNameOf } from './envoy-config.js';
+import { ManagedProcess } from './managed-process.js';
+import { pollUntil } from './poll-until.js';
+import { freePort } from './free-port.js';
+
+/** How to run the Docker-free system. Ports of 0 mean "any free port" (what the tests use). */
+export interface LocalStackOptions {
+  envoyBinary: string;
+  /** Replicas started by start(). */
+  replicas: number;
+  /** Envoy's gRPC listener and admin bind here: loopback only. */
+  bindAddress?: string;
+  listenerPort?: number;
+  adminPort?: number;
+  /** The one port every replica binds, each on its own loopback address (0: a free port). */
+  replicaPort?: number;
+  /** The control API port of each replica, on the replica's own address (0: any free port). */
+  controlPort?: number;
+  /** First three octets of the replicas' addresses: replica N gets <prefix>.<N+1>, as Docker hands out .2, .3, ... */
+  replicaAddressPrefix?: string;
+  /** Extra environment for every replica (e.g. DRAIN_DELAY_MS). */
+  serverEnv?: Record<string, string>;
+  envoyLogLevel?: 'trace' | 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'off';
+  /** Envoy worker threads. Round robin is per worker; one client connection always lands on one worker. */
+  envoyConcurrency?: number;
+  /** Every line any process prints, with its source: "envoy", "grpc-server-2", ... */
+  onLine?: (source: string, line: string) => void;
+}
+
+/** One greeter replica process and where it listens. */
+export interface LocalReplica {
+  /** Stable short name, as Compose names containers: grpc-server-1, grpc-server-2, ... */
+  name: string;
+  index: number;
+  address: string;
+  port: number;
+  controlPort: number;
+  process: ManagedProcess;
+}
+
+const SERVER_ENTRY = path.join('server', 'src', 'main.ts');
+const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+):(\d+)/;
+
+/**
+ * The Docker-free system: N greeter replica processes on their own loopback addresses, a DNS responder that
+ * plays Docker's DNS for them, and a real Envoy with a config derived from envoy.yaml. `npm start` and the
+ * integration tests both drive it, so what the tests prove is what users run.
+ */
+export class LocalStack {
+  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv'>> &
+    Pick<LocalStackOptions, 'onLine' | 'serverEnv'>;
+  private readonly workDir = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-'));
+  private readonly live = new Map<number, LocalReplica>();
+  private dns: DnsResponder | undefined;
+  private envoy: ManagedProcess | undefined;
+  private adminUrlValue: string | undefined;
+  private listenerPortValue: number | undefined;
+  private replicaPortValue: number | undefined;
+
+  constructor(options: LocalStackOptions) {
+    this.options = {
+      bindAddress: '127.0.0.1',
+      listenerPort: 0,
+      adminPort: 0,
+      replicaPort: 0,
+      controlPort: 0,
+      replicaAddressPrefix: '127.0.0',
+      envoyLogLevel: 'warning',
+      envoyConcurrency: 2,
+      ...options,
+    };
+  }
+
+  /** http://127.0.0.1:<port> of Envoy's admin API. */
+  get adminUrl(): string {
+    if (!this.adminUrlValue) throw new Error('the stack is not started');
+    return this.adminUrlValue;
+  }
+
+  /** host:port of Envoy's gRPC listener, for clients. */
+  get envoyTarget(): string {
+    if (this.listenerPortValue === undefined) throw new Error('the stack is not started');
+    return `${this.options.bindAddress}:${this.listenerPortValue}`;
+  }
+
+  /** Live replicas, by number. */
+  replicas(): LocalReplica[] {
+    return [...this.live.values()].sort((a, b) => a.index - b.index);
+  }
+
+  /** The replica with this name; throws a one-line error naming the live ones when there is none. */
+  replica(name: string): LocalReplica {
+    const found = this.replicas().find((r) => r.name === name);
+    if (!found) {
+      const names = this.replicas().map((r) => r.name).join(', ') || 'none';
+      throw new Error(`no replica named ${name} (live: ${names})`);
+    }
+    return found;
+  }
+
+  /** Starts DNS, the replicas, then Envoy; resolves when Envoy's admin reports it is live (not yet that hosts are healthy). */
+  async start(): Promise<void> {
+    const dnsName = serviceNameOf(readFileSync(envoyYamlPath, 'utf8'));
+    this.dns = new DnsResponder(dnsName);
+    const dnsPort = await this.dns.listen(this.options.bindAddress, 0);
+    this.replicaPortValue = this.options.replicaPort || (await freePort(this.options.bindAddress));
+    await this.scale(this.options.replicas);
+    await this.startEnvoy(dnsPort);
+  }
+
+  /** Resolves once Envoy sees exactly `count` hosts and all of them healthy. */
+  async waitForHealthy(count: number, timeoutMs = 15_000): Promise<UpstreamHost[]> {
+    return pollUntil(
+      `Envoy to see ${count} healthy replicas`,
+      async () => {
+        const hosts = await clusterHosts(this.adminUrl, CLUSTER_NAME);
+        return hosts.length === count && hosts.every((h) => h.healthy) ? hosts : undefined;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  /** Envoy's current view of the greeter cluster. */
+  hosts(): Promise<UpstreamHost[]> {
+    return clusterHosts(this.adminUrl, CLUSTER_NAME);
+  }
+
+  /**
+   * Sets the number of replicas, like `docker compose up --scale`: new ones get the lowest free numbers and
+   * join DNS as soon as they start; surplus ones (highest numbers first) stop gracefully with SIGTERM.
+   */
+  async scale(count: number): Promise<void> {
+    const current = this.replicas();
+    if (count > current.length) {
+      const starting: Promise<LocalReplica>[] = [];
+      for (let index = 1; starting.length < count - current.length; index += 1) {
+        if (!this.live.has(index)) starting.push(this.startReplica(index));
+      }
+      await Promise.all(starting);
+    } else {
+      await Promise.all(current.slice(count).map((replica) => this.stopReplica(replica.name, 'SIGTERM')));
+    }
+  }
+
+  /** Sends a signal to one replica; with SIGKILL or SIGTERM it also waits until the process is gone. */
+  async signalReplica(name: string, signal: NodeJS.Signals, graceMs = 15_000): Promise<number | NodeJS.Signals> {
+    const replica = this.replica(name);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') return this.stopReplica(name, signal, graceMs);
+    replica.process.signal(signal);
+    return 0;
+  }
+
+  /** Stops every process and the DNS responder. Safe to call more than once. */
+  async stop(): Promise<void> {
+    await Promise.all([
+      this.envoy?.stop('SIGTERM', 3000),
+      ...this.replicas().map((replica) => replica.process.stop('SIGTERM', 3000)),
+    ]);
+    this.live.clear();
+    await this.dns?.close().catch(() => undefined);
+    this.dns = undefined;
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+
+  private async stopReplica(name: string, signal: NodeJS.Signals, graceMs = 15_000): Promise<number | NodeJS.Signals> {
+    const replica = this.replica(name);
+    return replica.process.stop(signal, graceMs);
+  }
+
+  private publishDns(): void {
+    this.dns?.setAddresses(this.replicas().map((r) => r.address));
+  }
+
+  private async startReplica(index: number): Promise<LocalReplica> {
+    const name = `grpc-server-${index}`;
+    const address = `${this.options.replicaAddressPrefix}.${index + 1}`;
+    const port = this.replicaPortValue ?? 0;
+    const child = new ManagedProcess(process.execPath, ['--import', 'tsx', SERVER_ENTRY], {
+      cwd: projectRoot,
+      env: {
+        ...process.env,
+        LOG_FORMAT: 'text',
+        ...this.options.serverEnv,
+        GRPC_HOST: address,
+        GRPC_PORT: String(port),
+        CONTROL_HOST: address,
+        CONTROL_PORT: String(this.options.controlPort),
+        REPLICA_NAME: name,
+      },
+    });
+    child.onLine((line) => this.options.onLine?.(name, line));
+    const listening = child.waitForLine(LISTENING, 20_000);
+    const replica: LocalReplica = { name, index, address, port, controlPort: 0, process: child };
+    // Like Docker's DNS, the address is served from the moment the replica runs, before it listens:
+    // Envoy's health check, not DNS, decides when it gets traffic.
+    this.live.set(index, replica);
+    this.publishDns();
+    void child.exited.then(() => {
+      if (this.live.get(index) === replica) this.live.delete(index);
+      this.publishDns();
+    });
+    const match = await listening;
+    replica.controlPort = Number(match[4]);
+    return replica;
+  }
+
+  private async startEnvoy(dnsPort: number): Promise<void> {
+    const configPath = path.join(this.workDir, 'envoy.local.yaml');
+    const adminAddressPath = path.join(this.workDir, 'admin-address');
+    writeFileSync(
+      configPath,
+      deriveLocalEnvoyConfig(readFileSync(envoyYamlPath, 'utf8'), {
+        bindAddress: this.options.bindAddress,
+        listenerPort: this.options.listenerPort,
+        adminPort: this.options.adminPort,
+        upstreamPort: this.replicaPortValue ?? 0,
+        dnsAddress: this.options.bindAddress,
+        dnsPort,
+      }),
+    );
+    const envoy = new ManagedProcess(
+      this.options.envoyBinary,
+      [
+        '--config-path', configPath,
+        '--admin-address-path', adminAddressPath, // Learn the admin port even when the config says 0.
+        '--disable-hot-restart', // No shared memory: several Envoys (parallel tests) never clash.
+        '--concurrency', String(this.options.envoyConcurrency),
+        '--log-level', this.options.envoyLogLevel,
+      ],
+      { cwd: this.workDir, env: process.env },
+    );
+    this.envoy = envoy;
+    envoy.onLine((line) => this.options.onLine?.('envoy', line));
+    const adminAddress = await pollUntil(
+      'Envoy to write its admin address',
+      () => {
+        if (!envoy.running) throw new Error('Envoy exited during start-up; see its log lines above');
+        try {
+          return readFileSync(adminAddressPath, 'utf8').trim() || undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      { timeoutMs: 15_000, intervalMs: 50 },
+    );
+    this.adminUrlValue = `http://${adminAddress}`;
+    await pollUntil('Envoy admin /ready to answer LIVE', () => isReady(this.adminUrl), { timeoutMs: 15_000, intervalMs: 50 });
+    this.listenerPortValue = await listenerPort(this.adminUrl, LISTENER_NAME);
+  }
+}

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/** Called once per line a child prints; `stream` tells stdout from stderr. */
+export type LineHandler = (line: string, stream: 'stdout' | 'stderr') => void;
+
+/**
+ * A child process whose output arrives line by line and whose end can be awaited. Stopping escalates from the
+ * given signal to SIGKILL after a grace period, so nothing is ever left running.
+ */
+export class ManagedProcess {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (or the signal name) once the process has exited. */
+  readonly exited: Promise<number | NodeJS.Signals>;
+  private exitedAlready = false;
+  private readonly lineHandlers: LineHandler[] = [];
+
+  constructor(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
+    this.child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitedAlready = true;
+        resolve(code ?? signal ?? 'SIGKILL');
+      });
+      // A failed spawn (binary missing) emits 'error' without 'exit'.
+      this.child.once('error', () => {
+        this.exitedAlready = true;
+        resolve(127);
+      });
+    });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const source = this.child[stream];
+      if (!source) continue;
+      createInterface({ input: source }).on('line', (line) => {
+        for (const handler of this.lineHandlers) handler(line, stream);
+      });
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return !this.exitedAlready;
+  }
+
+  onLine(handler: LineHandler): void {
+    this.lineHandlers.push(handler);
+  }
+
+  /** Resolves with the first line that matches, or rejects when the process exits first or the time is up. */
+  waitForLine(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
+      this.onLine((line) => {
+        const match = pattern.exec(line);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match);
+        }
+      });
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`process exited (${code}) before printing a line matching ${pattern}`));
+      });
+    });
+  }
+
+  /** Sends a signal if still running. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
+  /** Sends `signal`, waits up to `graceMs` for the exit, then SIGKILLs. Resolves once the process is gone. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<number | NodeJS.Signals> {
+    if (!this.running) return this.exited;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}

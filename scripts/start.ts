@@ -1,0 +1,137 @@
+// `npm start`: the whole system without Docker, in the foreground. N greeter replicas on 127.0.0.2, .3, ...,
+// a loopback DNS responder standing in for Docker's DNS, a real Envoy configured from envoy.yaml, and the
+// worker client. Ctrl-C (or SIGTERM) stops every child process.
+import net from 'node:net';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { requireEnvoy } from './envoy/envoy-binary.js';
+import { projectRoot } from './envoy/project-paths.js';
+import { LocalStack } from './local/local-stack.js';
+import { ManagedProcess } from './local/managed-process.js';
+
+const PROGRAM = 'npm start';
+
+function integerIn(min: number, max: number, what: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}, got "${value}"`);
+    }
+    return parsed;
+  };
+}
+
+const program = new Command()
+  .name(PROGRAM)
+  .description('Run the greeter replicas, a real Envoy and the worker client from local processes.')
+  .option('--replicas <n>', 'greeter replicas to start', integerIn(1, 50, '--replicas'), 3)
+  .option('--port <port>', "Envoy's gRPC listener on 127.0.0.1", integerIn(1, 65535, '--port'), 5000)
+  .option('--admin-port <port>', "Envoy's admin on 127.0.0.1", integerIn(1, 65535, '--admin-port'), 9901)
+  .option('--server-port <port>', 'the port every replica binds on its own 127.0.0.N address', integerIn(1, 65535, '--server-port'), 8080)
+  .option('--no-client', 'leave the worker client out (call Envoy yourself)')
+  .option('--interval <ms>', "the worker client's call interval", integerIn(1, 3_600_000, '--interval'), 1000)
+  .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning')
+  .configureOutput({ outputError: (message, write) => write(`${PROGRAM}: ${message.replace(/^error: /, '')}`) })
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+program.parse();
+const options = program.opts<{
+  replicas: number;
+  port: number;
+  adminPort: number;
+  serverPort: number;
+  client: boolean;
+  interval: number;
+  envoyLogLevel: string;
+}>();
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'] as const;
+type EnvoyLogLevel = (typeof LOG_LEVELS)[number];
+if (!LOG_LEVELS.includes(options.envoyLogLevel as EnvoyLogLevel)) {
+  fail(`--envoy-log-level must be one of ${LOG_LEVELS.join(', ')}, got "${options.envoyLogLevel}"`, 2);
+}
+
+function fail(message: string, code: number): never {
+  console.error(`${PROGRAM}: ${message}`);
+  process.exit(code);
+}
+
+function say(line: string): void {
+  console.log(`${'start'.padEnd(14)} | ${line}`);
+}
+
+/** Fails with one line when a port is taken, instead of letting Envoy or a replica die with a bind error. */
+async function assertPortFree(host: string, port: number, flag: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => fail(`${host}:${port} is already in use; choose another with ${flag}`, 1));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+await assertPortFree('127.0.0.1', options.port, '--port');
+await assertPortFree('127.0.0.1', options.adminPort, '--admin-port');
+for (let n = 1; n <= options.replicas; n += 1) await assertPortFree(`127.0.0.${n + 1}`, options.serverPort, '--server-port');
+
+let envoy;
+try {
+  envoy = await requireEnvoy((line) => say(line));
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error), 1);
+}
+
+const startedAt = Date.now();
+const stack = new LocalStack({
+  envoyBinary: envoy.path,
+  replicas: options.replicas,
+  listenerPort: options.port,
+  adminPort: options.adminPort,
+  replicaPort: options.serverPort,
+  controlPort: options.serverPort + 1,
+  replicaAddressPrefix: '127.0.0',
+  envoyLogLevel: options.envoyLogLevel as EnvoyLogLevel,
+  // Prefix every line with its source, as `docker compose up` does.
+  onLine: (source, line) => console.log(`${source.padEnd(14)} | ${line}`),
+});
+
+let client: ManagedProcess | undefined;
+let stopping = false;
+
+async function shutdown(reason: string, code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  say(`${reason}; stopping every process`);
+  // The client first, so its final summary is printed while Envoy still runs.
+  await client?.stop('SIGTERM', 5000);
+  await stack.stop();
+  say('stopped');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown('SIGINT', 0));
+process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+
+say(`Envoy ${envoy.version} (${envoy.source}), ${options.replicas} replicas on 127.0.0.2-${options.replicas + 1}:${options.serverPort}`);
+try {
+  await stack.start();
+  await stack.waitForHealthy(options.replicas, 30_000);
+} catch (error) {
+  await shutdown(`start-up failed: ${error instanceof Error ? error.message : String(error)}`, 1);
+}
+const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+say(
+  `ready in ${seconds}s: Envoy reports ${options.replicas}/${options.replicas} replicas healthy; ` +
+    `gRPC ${stack.envoyTarget}, admin ${stack.adminUrl}/clusters`,
+);
+
+if (options.client) {
+  client = new ManagedProcess(
+    process.execPath,
+    ['--import', 'tsx', path.join('client', 'src', 'main.ts'), '--target', stack.envoyTarget, '--interval', String(options.interval)],
+    { cwd: projectRoot, env: process.env },
+  );
+  client.onLine((line) => console.log(`${'grpc-client'.padEnd(14)} | ${line}`));
+  void client.exited.then((code) => {
+    if (!stopping) void shutdown(`the client exited (${code})`, 1);
+  });
+}
