@@ -1,4 +1,6 @@
-import { status } from '@grpc/grpc-js';
+import { join } from 'node:path';
+import { credentials, loadPackageDefinition, status, type ClientDuplexStream } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GreeterClient } from '../../gen/greeter/v1/greeter.js';
 import {
@@ -7,11 +9,49 @@ import {
   greeterClient,
   healthClient,
   killAllProcesses,
+  REPO_ROOT,
   sayHello,
   startServer,
   type HealthClient,
   type ServerProcess,
 } from './server-process.js';
+
+interface ReflectionResponse {
+  listServicesResponse?: { service: Array<{ name: string }> };
+  fileDescriptorResponse?: { fileDescriptorProto: Buffer[] };
+  errorResponse?: { errorCode: number; errorMessage: string };
+}
+
+type ReflectionClientConstructor = new (
+  address: string,
+  channelCredentials: ReturnType<typeof credentials.createInsecure>,
+) => { ServerReflectionInfo(): ClientDuplexStream<object, ReflectionResponse>; close(): void };
+
+/** Asks grpc.reflection.v1 what grpcurl asks: list services, then the file defining each symbol. */
+async function reflect(address: string, requests: object[]): Promise<ReflectionResponse[]> {
+  const definition = loadSync('grpc/reflection/v1/reflection.proto', {
+    includeDirs: [join(REPO_ROOT, 'node_modules/@grpc/reflection/build/proto')],
+  });
+  const { grpc } = loadPackageDefinition(definition) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: ReflectionClientConstructor } } };
+  };
+  const client = new grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
+  try {
+    const stream = client.ServerReflectionInfo();
+    const responses: ReflectionResponse[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (response: ReflectionResponse) => responses.push(response));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    for (const request of requests) stream.write(request);
+    stream.end();
+    await done;
+    return responses;
+  } finally {
+    client.close();
+  }
+}
 
 describe('greeter server (real process, real gRPC on loopback)', () => {
   let server: ServerProcess;
@@ -145,5 +185,20 @@ describe('greeter server (real process, real gRPC on loopback)', () => {
     await control(server.controlPort, 'POST', '/state', '{"latencyMs":7}');
     const line = await server.waitForLine((candidate) => candidate.includes('"event":"fault"') && candidate.includes('"latencyMs":7'));
     expect(JSON.parse(line)).toMatchObject({ replica: 'replica-under-test', failRate: 0, failCode: 'UNAVAILABLE' });
+  });
+
+  it('offers server reflection listing the greeter and health services, with their descriptors', async () => {
+    const [list, greeterFile, healthFile] = await reflect(server.grpcAddress, [
+      { listServices: '*' },
+      { fileContainingSymbol: 'greeter.v1.Greeter' },
+      { fileContainingSymbol: 'grpc.health.v1.Health' },
+    ]);
+    expect(list?.listServicesResponse?.service.map((entry) => entry.name).sort()).toEqual([
+      'greeter.v1.Greeter',
+      'grpc.health.v1.Health',
+    ]);
+    // Descriptors are protobuf bytes; the method names appear in them verbatim.
+    expect(Buffer.concat(greeterFile?.fileDescriptorResponse?.fileDescriptorProto ?? []).toString('latin1')).toContain('SayHello');
+    expect(Buffer.concat(healthFile?.fileDescriptorResponse?.fileDescriptorProto ?? []).toString('latin1')).toContain('Check');
   });
 });

@@ -1,0 +1,113 @@
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
+
+/** The greeter server's settings, read once from the environment at start-up. */
+export interface ServerConfig {
+  grpcHost: string;
+  grpcPort: number;
+  replicaName: string;
+  controlHost: string;
+  controlPort: number;
+  drainDelayMs: number;
+  shutdownTimeoutMs: number;
+  logFormat: LogFormat;
+  logCalls: boolean;
+}
+
+export type LogFormat = 'text' | 'json';
+
+/** A user mistake in the environment; its message is the one line printed before exiting. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+// Ten minutes: anything longer is almost certainly a typo (seconds given as ms twice over) and would
+// hang a `docker stop` far past its own kill timeout.
+const MAX_DURATION_MS = 600_000;
+
+// Hostnames per RFC 1123 labels; IP literals are checked separately with net.isIP.
+const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses and validates every server env var; throws ConfigError naming the first bad one. */
+export function loadServerConfig(env: Env, defaultReplica: string = hostname()): ServerConfig {
+  const config: ServerConfig = {
+    grpcHost: readHost(env, 'GRPC_HOST', '0.0.0.0'),
+    grpcPort: readPort(env, 'GRPC_PORT', 8080),
+    replicaName: readReplicaName(env, defaultReplica),
+    controlHost: readHost(env, 'CONTROL_HOST', '127.0.0.1'),
+    controlPort: readPort(env, 'CONTROL_PORT', 8081),
+    drainDelayMs: readDuration(env, 'DRAIN_DELAY_MS', 3000),
+    shutdownTimeoutMs: readDuration(env, 'SHUTDOWN_TIMEOUT_MS', 5000),
+    logFormat: readChoice(env, 'LOG_FORMAT', ['text', 'json'] as const, 'text'),
+    logCalls: readChoice(env, 'LOG_CALLS', ['true', 'false'] as const, 'false') === 'true',
+  };
+  // Port 0 asks the OS for two different free ports, so only a fixed clash is a mistake.
+  if (config.grpcPort !== 0 && config.grpcPort === config.controlPort) {
+    throw new ConfigError(`GRPC_PORT and CONTROL_PORT must differ, both are ${config.grpcPort}`);
+  }
+  return config;
+}
+
+/** Parses a TCP port (integer 0-65535) from an env var value; throws ConfigError otherwise. */
+export function parsePort(name: string, raw: string): number {
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new ConfigError(`${name} must be an integer 0-65535, got ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+function read(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  // An empty value is almost always a broken `${VAR}` substitution; using the default would hide it.
+  if (raw === '') throw new ConfigError(`${name} is set but empty; unset it to use the default`);
+  return raw;
+}
+
+function readPort(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name);
+  return raw === undefined ? fallback : parsePort(name, raw);
+}
+
+function readHost(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (isIP(raw) === 0 && !HOSTNAME_PATTERN.test(raw)) {
+    throw new ConfigError(`${name} must be an IP address or host name, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+function readDuration(env: Env, name: string, fallback: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const ms = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(ms >= 0 && ms <= MAX_DURATION_MS)) {
+    throw new ConfigError(`${name} must be an integer 0-${MAX_DURATION_MS} (milliseconds), got ${JSON.stringify(raw)}`);
+  }
+  return ms;
+}
+
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const choice = choices.find((candidate) => candidate === raw);
+  if (choice === undefined) {
+    throw new ConfigError(`${name} must be one of ${choices.join('|')}, got ${JSON.stringify(raw)}`);
+  }
+  return choice;
+}
+
+function readReplicaName(env: Env, fallback: string): string {
+  const raw = read(env, 'REPLICA_NAME') ?? fallback;
+  // The name goes into every reply and log line, so it must print as one visible token.
+  if (raw.length > 253 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(
+      `REPLICA_NAME must be 1-253 printable ASCII characters without spaces, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}

@@ -1,0 +1,24 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { GreeterService, type GreeterServer } from '../../gen/greeter/v1/greeter.js';
+import type { HealthReporter } from './health-reporter.js';
+import { joinHostPort } from './host-port.js';
+import { addReflection } from './reflection.js';
+
+/** A gRPC server with greeter, health and reflection registered, not yet bound. */
+export function createGrpcServer(greeter: GreeterServer, health: HealthReporter): Server {
+  const server = new Server();
+  server.addService(GreeterService, greeter);
+  health.addToServer(server);
+  addReflection(server);
+  return server;
+}
+
+/** Binds host:port without TLS (Envoy and the lab talk plaintext on a private network); resolves to the real port. */
+export function bindGrpcServer(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(joinHostPort(host, port), ServerCredentials.createInsecure(), (error, boundPort) => {
+      if (error) reject(error);
+      else resolve(boundPort);
+    });
+  });
+}

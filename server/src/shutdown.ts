@@ -1,0 +1,68 @@
+import type { Server as GrpcServer } from '@grpc/grpc-js';
+import type { Server as HttpServer } from 'node:http';
+import type { FaultState } from './fault-state.js';
+import type { Logger } from './log.js';
+
+/** Everything a graceful shutdown has to stop, and how long it may take. */
+export interface ShutdownDeps {
+  grpcServer: Pick<GrpcServer, 'tryShutdown' | 'forceShutdown'>;
+  controlServer: HttpServer;
+  faults: FaultState;
+  log: Logger;
+  drainDelayMs: number;
+  shutdownTimeoutMs: number;
+  exit: (code: number) => void;
+}
+
+/**
+ * Installs SIGTERM/SIGINT handling: report NOT_SERVING, keep answering for drainDelayMs so Envoy's
+ * health checks take this replica out of rotation, then tryShutdown (forceShutdown after
+ * shutdownTimeoutMs). A second signal stops at once.
+ */
+export function installShutdown(deps: ShutdownDeps, signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
+  const { grpcServer, controlServer, faults, log, drainDelayMs, shutdownTimeoutMs, exit } = deps;
+  let began: number | undefined;
+  let drainTimer: NodeJS.Timeout | undefined;
+  let forceTimer: NodeJS.Timeout | undefined;
+  let completing = false;
+
+  const complete = (): void => {
+    if (completing) return;
+    completing = true;
+    clearTimeout(drainTimer);
+    clearTimeout(forceTimer);
+    controlServer.close(() => {
+      log('shutdown complete', { ms: Math.round(performance.now() - (began ?? performance.now())) });
+      exit(0);
+    });
+    // close() alone waits for idle keep-alive connections (e.g. a curl or greeterctl still open).
+    controlServer.closeAllConnections();
+  };
+
+  const force = (reason: string): void => {
+    log('shutdown forced', { reason });
+    grpcServer.forceShutdown();
+    complete();
+  };
+
+  const stopGrpc = (): void => {
+    log('shutdown stopping', { timeoutMs: shutdownTimeoutMs });
+    forceTimer = setTimeout(() => force(`calls still open after ${shutdownTimeoutMs}ms`), shutdownTimeoutMs);
+    grpcServer.tryShutdown(() => complete());
+  };
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (completing) return;
+    if (began !== undefined) {
+      force(`second signal ${signal}`);
+      return;
+    }
+    began = performance.now();
+    log('shutdown begin', { signal, drainMs: drainDelayMs });
+    // Calls keep being answered during the drain; only the health status changes.
+    faults.beginDrain();
+    drainTimer = setTimeout(stopGrpc, drainDelayMs);
+  };
+
+  for (const signal of signals) process.on(signal, onSignal);
+}

@@ -1,0 +1,269 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import {
+  credentials,
+  makeGenericClientConstructor,
+  Metadata,
+  type ClientReadableStream,
+  type ServiceDefinition,
+  type ServiceError,
+} from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { GreeterClient, type SayHelloResponse } from '../../gen/greeter/v1/greeter.js';
+
+/*
+ * Helpers for integration tests of the greeter server: spawn the real server (and its CLI and probe)
+ * as child processes on loopback, read their real ports from the `listening` line, and talk real gRPC.
+ */
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+// Variables the server or CLI read: never inherited from the shell running the tests.
+const SERVER_VARS = [
+  'GRPC_HOST',
+  'GRPC_PORT',
+  'REPLICA_NAME',
+  'CONTROL_HOST',
+  'CONTROL_PORT',
+  'DRAIN_DELAY_MS',
+  'SHUTDOWN_TIMEOUT_MS',
+  'LOG_FORMAT',
+  'LOG_CALLS',
+];
+
+const running = new Set<ChildProcess>();
+
+const LISTENING_PATTERN = /\blistening\b.*\bgrpc"?[=:]"?127\.0\.0\.1:(\d+).*\bcontrol"?[=:]"?127\.0\.0\.1:(\d+)/;
+
+/** How a finished process ended and what it printed. */
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running server process started by startServer. */
+export interface ServerProcess {
+  child: ChildProcess;
+  /** 127.0.0.1:<real gRPC port>. */
+  grpcAddress: string;
+  grpcPort: number;
+  controlPort: number;
+  /** Every stdout line so far (JSON objects unless the test asked for LOG_FORMAT=text). */
+  lines: string[];
+  stderr(): string;
+  /** Resolves with the first stdout line (past or future) matching, or rejects after timeoutMs. */
+  waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** Resolves when the process has exited (rejects after timeoutMs). */
+  exited(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Variables for a child process; `undefined` leaves a variable unset. */
+export type ChildVars = Record<string, string | undefined>;
+
+/** The environment for a child: the test's own, minus every server variable, plus `env`. */
+export function childEnv(env: ChildVars): NodeJS.ProcessEnv {
+  const result: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of SERVER_VARS) delete result[name];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete result[name];
+    else result[name] = value;
+  }
+  return result;
+}
+
+/** Spawns `node --import tsx <script>` from the repo root and tracks it for killAllProcesses. */
+export function spawnTs(script: string, args: string[], env: ChildVars): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: REPO_ROOT,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/** Runs a TypeScript program to completion (killed after timeoutMs) and returns its exit and output. */
+export async function runTs(script: string, args: string[], env: ChildVars, timeoutMs = 20_000): Promise<ProcessResult> {
+  const child = spawnTs(script, args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  return { code, signal, stdout, stderr };
+}
+
+/** Runs greeterctl with the given arguments. */
+export function runCli(args: string[], env: ChildVars = {}): Promise<ProcessResult> {
+  return runTs('server/src/control-cli.ts', args, env);
+}
+
+/** Runs the Compose health probe against GRPC_PORT=port. */
+export function runProbe(port: number): Promise<ProcessResult> {
+  return runTs('server/src/health-probe.ts', [], { GRPC_PORT: String(port) });
+}
+
+/**
+ * Starts the real server on 127.0.0.1 with ephemeral ports and waits for its `listening` line.
+ * Defaults: LOG_FORMAT=json, REPLICA_NAME=test-replica; `env` overrides.
+ */
+export async function startServer(env: ChildVars = {}, timeoutMs = 20_000): Promise<ServerProcess> {
+  const child = spawnTs('server/src/main.ts', [], {
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: '0',
+    CONTROL_HOST: '127.0.0.1',
+    CONTROL_PORT: '0',
+    REPLICA_NAME: 'test-replica',
+    LOG_FORMAT: 'json',
+    ...env,
+  });
+  const lines: string[] = [];
+  const waiters = new Set<{ match: (line: string) => boolean; resolve: (line: string) => void }>();
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    for (const waiter of waiters) {
+      if (waiter.match(line)) {
+        waiters.delete(waiter);
+        waiter.resolve(line);
+      }
+    }
+  });
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exitPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve(exit);
+    });
+  });
+
+  const describe = (): string => `stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`;
+  const waitForLine = (match: (line: string) => boolean, waitMs = 10_000): Promise<string> => {
+    const seen = lines.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const waiter = { match, resolve: (line: string) => (clearTimeout(timer), resolve(line)) };
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`no matching server line within ${waitMs}ms\n${describe()}`));
+      }, waitMs);
+      waiters.add(waiter);
+      // A process that dies cannot print the line any more: fail now rather than at the deadline.
+      void exitPromise.then(() => {
+        if (!waiters.has(waiter)) return;
+        waiters.delete(waiter);
+        clearTimeout(timer);
+        reject(new Error(`server exited (${JSON.stringify(exit)}) before the expected line\n${describe()}`));
+      });
+    });
+  };
+
+  // Text: `... listening grpc=127.0.0.1:P control=127.0.0.1:Q`; JSON: `"event":"listening","grpc":"127.0.0.1:P",...`.
+  const listeningLine = await waitForLine((line) => LISTENING_PATTERN.test(line), timeoutMs);
+  const [, grpcPortText, controlPortText] = LISTENING_PATTERN.exec(listeningLine)!;
+  const grpcPort = Number(grpcPortText);
+  const controlPort = Number(controlPortText);
+  return {
+    child,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    grpcPort,
+    controlPort,
+    lines,
+    stderr: () => stderr,
+    waitForLine,
+    exited: (waitMs = 15_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`server still running after ${waitMs}ms\n${describe()}`)), waitMs);
+        void exitPromise.then((result) => {
+          clearTimeout(timer);
+          resolve(result);
+        });
+      }),
+  };
+}
+
+/** SIGKILLs every process these helpers started that is still running; call in afterEach/afterAll. */
+export async function killAllProcesses(): Promise<void> {
+  const exits = [...running].map(async (child) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  running.clear();
+  await Promise.all(exits);
+}
+
+/** Outcome of one SayHello call: the reply, or the gRPC error. */
+export type CallOutcome = { ok: true; reply: SayHelloResponse } | { ok: false; error: ServiceError };
+
+/** A greeter client for a server address; close it when done. */
+export function greeterClient(address: string): GreeterClient {
+  return new GreeterClient(address, credentials.createInsecure());
+}
+
+/** Calls SayHello and resolves with the reply or the error (never rejects). */
+export function sayHello(client: GreeterClient, name: string, deadlineMs = 5000): Promise<CallOutcome> {
+  return new Promise((resolve) => {
+    client.sayHello({ name }, new Metadata(), { deadline: Date.now() + deadlineMs }, (error, reply) => {
+      resolve(error ? { ok: false, error } : { ok: true, reply });
+    });
+  });
+}
+
+/** The grpc.health.v1 client surface the tests use. */
+export interface HealthClient {
+  check(
+    request: { service: string },
+    options: { deadline: number },
+    callback: (error: ServiceError | null, response?: { status: string }) => void,
+  ): void;
+  watch(request: { service: string }): ClientReadableStream<{ status: string }>;
+  close(): void;
+}
+
+/** A grpc.health.v1.Health client, built from the proto grpc-health-check ships. */
+export function healthClient(address: string): HealthClient {
+  const Constructor = makeGenericClientConstructor(healthService as unknown as ServiceDefinition, 'Health');
+  return new Constructor(address, credentials.createInsecure()) as unknown as HealthClient;
+}
+
+/** Health/Check for one service name; resolves to its status or rejects with the gRPC error. */
+export function checkHealth(client: HealthClient, service: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    client.check({ service }, { deadline: Date.now() + 5000 }, (error, response) => {
+      if (error) reject(error);
+      else resolve(response?.status ?? 'UNKNOWN');
+    });
+  });
+}
+
+/** Calls the control API (GET /state, POST /state, POST /reset, ...) and returns status and parsed body. */
+export function control(port: number, method: string, path: string, body?: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request({ host: '127.0.0.1', port, method, path }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => {
+        try {
+          resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) });
+        } catch {
+          reject(new Error(`${method} ${path} answered ${response.statusCode} with non-JSON ${JSON.stringify(text)}`));
+        }
+      });
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}

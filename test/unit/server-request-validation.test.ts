@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { checkName } from '../../server/src/request-validation.js';
+
+describe('checkName', () => {
+  it('accepts a plain name and returns it', () => {
+    expect(checkName('lab')).toEqual({ ok: true, name: 'lab' });
+  });
+
+  it('trims surrounding spaces from the name it greets', () => {
+    expect(checkName('  Ada Lovelace ')).toEqual({ ok: true, name: 'Ada Lovelace' });
+  });
+
+  it('accepts exactly 64 characters, counting code points (an emoji is one)', () => {
+    expect(checkName('x'.repeat(64)).ok).toBe(true);
+    expect(checkName('😀'.repeat(64)).ok).toBe(true);
+  });
+
+  it.each([
+    ['', 'name is required (1-64 characters)'],
+    ['x'.repeat(65), 'name must be 1-64 characters, got 65'],
+    ['x'.repeat(300), 'name must be 1-64 characters, got 300'],
+    ['   ', 'name must not be blank'],
+    ['a\nb', 'name must not contain control characters, found U+000A at position 2'],
+    ['\tlab', 'name must not contain control characters, found U+0009 at position 1'],
+    ['lab\u007f', 'name must not contain control characters, found U+007F at position 4'],
+    ['\u0000', 'name must not contain control characters, found U+0000 at position 1'],
+  ])('rejects %j: %s', (name, reason) => {
+    expect(checkName(name)).toEqual({ ok: false, reason });
+  });
+});
