@@ -8,6 +8,7 @@ import { CLUSTER_NAME, deriveLocalEnvoyConfig, LISTENER_NAME, serviceNameOf } fr
 import { ManagedProcess } from './managed-process.js';
 import { pollUntil } from './poll-until.js';
 import { freePort } from './free-port.js';
+import { ControlClient } from '../../server/src/control-client.js';
 
 /** How to run the Docker-free system. Ports of 0 mean "any free port" (what the tests use). */
 export interface LocalStackOptions {
@@ -102,6 +103,18 @@ export class LocalStack {
       throw new Error(`no replica named ${name} (live: ${names})`);
     }
     return found;
+  }
+
+  /** The fault-injection control API of one replica (health, error rate, latency). */
+  control(name: string): ControlClient {
+    const replica = this.replica(name);
+    return new ControlClient(replica.address, replica.controlPort);
+  }
+
+  /** "address:port" of a replica as Envoy's /clusters names it. */
+  upstreamAddress(name: string): string {
+    const replica = this.replica(name);
+    return `${replica.address}:${replica.port}`;
   }
 
   /** Starts DNS, the replicas, then Envoy; resolves when Envoy's admin reports it is live (not yet that hosts are healthy). */

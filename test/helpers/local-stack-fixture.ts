@@ -1,5 +1,4 @@
 import { LocalStack, type LocalStackOptions } from '../../scripts/local/local-stack.js';
-import { ControlClient } from '../../server/src/control-client.js';
 import { envoyForTests } from './envoy-for-tests.js';
 
 /** A started stack plus the log lines it printed, for a failure message that explains itself. */
@@ -7,8 +6,6 @@ export interface StackUnderTest {
   stack: LocalStack;
   /** The last lines printed by Envoy and the replicas, newest last. */
   recentLines(): string;
-  /** The control API of one replica, by name. */
-  control(name: string): ControlClient;
 }
 
 /** Distinct 127.x.y.0/24 per stack, so stacks in different test files never share replica addresses. */
@@ -42,12 +39,5 @@ export async function startStack(options: Partial<Omit<LocalStackOptions, 'envoy
     await stack.stop();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${lines.slice(-60).join('\n')}`);
   }
-  return {
-    stack,
-    recentLines: () => lines.slice(-80).join('\n'),
-    control: (name) => {
-      const replica = stack.replica(name);
-      return new ControlClient(replica.address, replica.controlPort);
-    },
-  };
+  return { stack, recentLines: () => lines.slice(-80).join('\n') };
 }

@@ -91,7 +91,7 @@ function listServices(client: grpc.Client): Promise<string[]> {
 }
 
 test("the client's deadline is honoured end to end: a slow replica costs the caller its deadline, not Envoy's timeouts", async () => {
-  await Promise.all(lab.stack.replicas().map((r) => lab.control(r.name).update({ latencyMs: 3000 })));
+  await Promise.all(lab.stack.replicas().map((r) => lab.stack.control(r.name).update({ latencyMs: 3000 })));
   const client = createGreeterClient(lab.stack.envoyTarget);
   try {
     const result = await callGreeter(client, 'lab', 400);
@@ -100,7 +100,7 @@ test("the client's deadline is honoured end to end: a slow replica costs the cal
     expect(result.latencyMs).toBeLessThan(900);
   } finally {
     client.close();
-    await Promise.all(lab.stack.replicas().map((r) => lab.control(r.name).reset()));
+    await Promise.all(lab.stack.replicas().map((r) => lab.stack.control(r.name).reset()));
   }
 });
 
