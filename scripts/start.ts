@@ -1,7 +1,9 @@
 // `npm start`: the whole system without Docker, in the foreground. N greeter replicas on 127.0.0.2, .3, ...,
 // a loopback DNS responder standing in for Docker's DNS, a real Envoy configured from envoy.yaml, and the
-// worker client. Ctrl-C (or SIGTERM) stops every child process.
+// worker client. Ctrl-C (or SIGTERM) stops every child process. While it runs, lines typed on stdin change it
+// live: `scale <n>` and `hosts` (Envoy's view of the replicas).
 import net from 'node:net';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { requireEnvoy } from './envoy/envoy-binary.js';
@@ -135,3 +137,35 @@ if (options.client) {
     if (!stopping) void shutdown(`the client exited (${code})`, 1);
   });
 }
+
+/** Live commands typed on stdin, one per line: the Docker-free counterpart of `docker compose up --scale`. */
+async function handleCommand(line: string): Promise<void> {
+  const [verb, argument, ...rest] = line.split(/\s+/);
+  if (verb === 'scale' && argument !== undefined && rest.length === 0) {
+    const count = Number(argument);
+    if (!/^\d+$/.test(argument) || count < 1 || count > 50) {
+      say(`scale takes a replica count from 1 to 50, got "${argument}"`);
+      return;
+    }
+    const startedAt = Date.now();
+    say(`scaling to ${count} replicas`);
+    await stack.scale(count);
+    await stack.waitForHealthy(count, 30_000);
+    say(`ready: Envoy reports ${count}/${count} replicas healthy after ${((Date.now() - startedAt) / 1000).toFixed(1)}s`);
+  } else if (verb === 'hosts' && argument === undefined) {
+    const names = new Map(stack.replicas().map((r) => [`${r.address}:${r.port}`, r.name]));
+    for (const host of await stack.hosts()) {
+      say(`${(names.get(host.address) ?? '(gone)').padEnd(14)} ${host.address.padEnd(16)} ${host.healthFlags.join(',').padEnd(22)} rq_total=${host.stats.rq_total ?? 0}`);
+    }
+  } else if (verb !== '') {
+    say(`unknown command "${line}"; type "scale <n>" or "hosts"`);
+  }
+}
+
+let commands = Promise.resolve();
+createInterface({ input: process.stdin }).on('line', (line) => {
+  // One command at a time, in the order typed; a failed one is reported and the system keeps running.
+  commands = commands
+    .then(() => (stopping ? undefined : handleCommand(line.trim())))
+    .catch((error: unknown) => say(`command failed: ${error instanceof Error ? error.message : String(error)}`));
+});

@@ -15,8 +15,8 @@ export class ManagedProcess {
   private exitedAlready = false;
   private readonly lineHandlers: LineHandler[] = [];
 
-  constructor(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
-    this.child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe' }) {
+    this.child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exitedAlready = true;
@@ -65,6 +65,11 @@ export class ManagedProcess {
         reject(new Error(`process exited (${code}) before printing a line matching ${pattern}`));
       });
     });
+  }
+
+  /** Writes one line to the child's stdin (spawned with stdin: 'pipe'). */
+  writeLine(line: string): void {
+    this.child.stdin?.write(`${line}\n`);
   }
 
   /** Sends a signal if still running. */

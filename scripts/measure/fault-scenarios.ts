@@ -114,7 +114,13 @@ export async function ejectFlakyReplica(
   { stack, loop }: ScenarioContext,
   name: string,
   failRate: number,
-): Promise<{ ejectionMs: number; activeHealthCheckFailed: boolean; ejectionsEnforced: number; retries: number }> {
+): Promise<{
+  ejectionMs: number;
+  activeHealthCheckFailed: boolean;
+  ejectionsEnforced: number;
+  retries: number;
+  requestsWhileEjected: number;
+}> {
   const address = stack.upstreamAddress(name);
   const retriesBefore = await clusterCounter(stack, 'upstream_rq_retry');
   const brokenAt = loop.now();
@@ -125,11 +131,15 @@ export async function ejectFlakyReplica(
       intervalMs: 20,
     });
     const ejectionMs = loop.now() - brokenAt;
-    const activeHealthCheckFailed = (await hostOf(stack, address))?.failedActiveHealthCheck ?? false;
+    const ejected = await hostOf(stack, address);
+    const activeHealthCheckFailed = ejected?.failedActiveHealthCheck ?? false;
     await keepLoad(loop, 1000);
+    const later = await hostOf(stack, address);
     return {
       ejectionMs,
       activeHealthCheckFailed,
+      // Envoy's own count of calls sent to the host in the second after the ejection.
+      requestsWhileEjected: (later?.stats.rq_total ?? 0) - (ejected?.stats.rq_total ?? 0),
       ejectionsEnforced: await clusterCounter(stack, 'outlier_detection.ejections_enforced_total'),
       retries: (await clusterCounter(stack, 'upstream_rq_retry')) - retriesBefore,
     };

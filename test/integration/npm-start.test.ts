@@ -21,6 +21,7 @@ function startCommand(args: string[], env: NodeJS.ProcessEnv = {}): ManagedProce
   return new ManagedProcess(process.execPath, ['--import', 'tsx', path.join('scripts', 'start.ts'), ...args], {
     cwd: projectRoot,
     env: { ...process.env, ...env },
+    stdin: 'pipe',
   });
 }
 
@@ -41,7 +42,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-test('npm start runs replicas, Envoy and the client; ready, balanced lines, and SIGTERM stops every child', async () => {
+test('npm start runs replicas, Envoy and the client; ready, balanced lines, live scaling, and SIGTERM stops every child', async () => {
   const envoy = await envoyForTests();
   const [port, adminPort, serverPort] = [await freePort(), await freePort(), await freePort()];
   start = startCommand(
@@ -58,8 +59,17 @@ test('npm start runs replicas, Envoy and the client; ready, balanced lines, and 
     () => ['grpc-server-1', 'grpc-server-2'].every((h) => lines.some((l) => l.startsWith('grpc-client') && l.includes(` ${h} `))),
     { timeoutMs: 10_000 },
   );
+  // Scaling live from stdin, as a user types it: a third replica joins and Envoy reports it healthy.
+  start.writeLine('scale 3');
+  await start.waitForLine(/ready: Envoy reports 3\/3 replicas healthy after [\d.]+s/, 20_000);
+  await pollUntil('client lines from grpc-server-3', () => lines.some((l) => l.startsWith('grpc-client') && l.includes(' grpc-server-3 ')), {
+    timeoutMs: 10_000,
+  });
+  start.writeLine('hosts');
+  await start.waitForLine(/grpc-server-3\s+127\.0\.0\.4:\d+\s+healthy/, 5000);
+
   const pids = lines.flatMap((l) => /grpc-server-\d+ start pid=(\d+)/.exec(l)?.[1] ?? []).map(Number);
-  expect(pids).toHaveLength(2);
+  expect(pids).toHaveLength(3);
 
   start.signal('SIGTERM');
   expect(await start.exited).toBe(0);
@@ -68,7 +78,7 @@ test('npm start runs replicas, Envoy and the client; ready, balanced lines, and 
   for (const pid of pids) expect(isAlive(pid), `replica pid ${pid}`).toBe(false);
   expect(await portIsFree('127.0.0.1', port)).toBe(true);
   expect(await portIsFree('127.0.0.1', adminPort)).toBe(true);
-  expect(await portIsFree('127.0.0.2', serverPort)).toBe(true);
+  for (const replicaAddress of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) expect(await portIsFree(replicaAddress, serverPort)).toBe(true);
 });
 
 test('a bad flag is one line on stderr and exit code 2, with no stack trace', async () => {

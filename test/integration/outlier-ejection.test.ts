@@ -31,6 +31,8 @@ test('a replica failing 90% of calls with UNAVAILABLE is ejected, and the client
   // Active health checks still pass (the replica says SERVING): outlier detection alone took it out.
   expect(result.activeHealthCheckFailed).toBe(false);
   expect(result.ejectionsEnforced).toBeGreaterThanOrEqual(1);
+  // Ejected means no traffic: a passing health check does not undo it (successful_active_health_check_uneject_host).
+  expect(result.requestsWhileEjected).toBe(0);
   // Failures happened and Envoy absorbed them: at least the three that triggered the ejection were retried.
   expect(result.retries).toBeGreaterThanOrEqual(3);
   expect(loop.failures, loop.describeFailures()).toHaveLength(0);
