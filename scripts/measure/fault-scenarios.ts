@@ -163,3 +163,36 @@ export async function drainReplica(
   const last = [...loop.calls].reverse().find((c) => c.result.ok && c.result.hostname === name);
   return { exitCode, exitMs, lastAnsweredAfterMs: (last?.startedAtMs ?? termAt) - termAt };
 }
+
+/**
+ * SIGSTOP (a hung replica: connections open, no answers): calls to it wait for the 1 s per-try timeout and are
+ * retried on another replica; its health checks time out and outlier detection counts the timeouts, so it is
+ * taken out of rotation. Resumed with SIGCONT afterwards.
+ */
+export async function hangReplica(
+  { stack, loop }: ScenarioContext,
+  name: string,
+): Promise<{ outOfRotationMs: number; flags: string[]; slowestCallMs: number; perTryTimeouts: number }> {
+  const address = stack.upstreamAddress(name);
+  await pollUntil(`calls to reach ${name}`, () => loop.firstAnsweredBy(name) !== undefined, { timeoutMs: 5000 });
+  const timeoutsBefore = await clusterCounter(stack, 'upstream_rq_per_try_timeout');
+  const pausedAt = loop.now();
+  await stack.signalReplica(name, 'SIGSTOP');
+  try {
+    const host = await pollUntil(`Envoy to take ${name} out of rotation`, async () => {
+      const found = await hostOf(stack, address);
+      return found && !found.healthy ? found : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 20 });
+    const outAt = loop.now();
+    await keepLoad(loop, 1500);
+    const slowestCallMs = Math.max(...loop.calls.filter((c) => c.startedAtMs >= pausedAt).map((c) => c.result.latencyMs));
+    return {
+      outOfRotationMs: outAt - pausedAt,
+      flags: host.healthFlags,
+      slowestCallMs,
+      perTryTimeouts: (await clusterCounter(stack, 'upstream_rq_per_try_timeout')) - timeoutsBefore,
+    };
+  } finally {
+    await stack.signalReplica(name, 'SIGCONT');
+  }
+}

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { LocalStack, type LocalStackOptions } from '../../scripts/local/local-stack.js';
 import { envoyForTests } from './envoy-for-tests.js';
 
@@ -40,4 +41,28 @@ export async function startStack(options: Partial<Omit<LocalStackOptions, 'envoy
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${lines.slice(-60).join('\n')}`);
   }
   return { stack, recentLines: () => lines.slice(-80).join('\n') };
+}
+
+/**
+ * Starts a stack before the file's tests and stops it after them. The returned object reads like the started
+ * stack (`lab.stack`, `lab.recentLines()`), and throws if a test touches it before beforeAll has run.
+ */
+export function useLocalStack(options: Partial<Omit<LocalStackOptions, 'envoyBinary'>> = {}): StackUnderTest {
+  let started: StackUnderTest | undefined;
+  beforeAll(async () => {
+    started = await startStack(options);
+  });
+  afterAll(async () => {
+    await started?.stack.stop();
+  });
+  const current = (): StackUnderTest => {
+    if (!started) throw new Error('the local stack is not started (use it inside a test)');
+    return started;
+  };
+  return {
+    get stack() {
+      return current().stack;
+    },
+    recentLines: () => current().recentLines(),
+  };
 }

@@ -1,22 +1,17 @@
 // All replicas down: the real worker client keeps running and reports UNAVAILABLE; when replicas come back, its
 // calls succeed again without restarting anything.
 import path from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startStack, type StackUnderTest } from '../helpers/local-stack-fixture.js';
+import { afterAll, expect, test } from 'vitest';
+import { useLocalStack } from '../helpers/local-stack-fixture.js';
 import { pollUntil } from '../../scripts/local/poll-until.js';
 import { ManagedProcess } from '../../scripts/local/managed-process.js';
 import { projectRoot } from '../../scripts/envoy/project-paths.js';
 
-let lab: StackUnderTest;
+const lab = useLocalStack({ replicas: 2 });
 let client: ManagedProcess | undefined;
-
-beforeAll(async () => {
-  lab = await startStack({ replicas: 2 });
-});
 
 afterAll(async () => {
   await client?.stop('SIGKILL');
-  await lab?.stack.stop();
 });
 
 test('the worker client survives every replica being killed and recovers by itself when they return', async () => {

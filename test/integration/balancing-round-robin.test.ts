@@ -1,17 +1,9 @@
 // Round robin through a real Envoy: 30 sequential calls on one channel spread evenly over 3 replicas.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
-import { startStack, type StackUnderTest } from '../helpers/local-stack-fixture.js';
+import { useLocalStack } from '../helpers/local-stack-fixture.js';
 
-let lab: StackUnderTest;
-
-beforeAll(async () => {
-  lab = await startStack({ replicas: 3 });
-});
-
-afterAll(async () => {
-  await lab?.stack.stop();
-});
+const lab = useLocalStack({ replicas: 3 });
 
 test('30 sequential calls give each of 3 replicas 10 ± 1, and Envoy counted the same', async () => {
   const before = new Map((await lab.stack.hosts()).map((h) => [h.address, h.stats.rq_total ?? 0]));

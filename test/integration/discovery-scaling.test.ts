@@ -1,25 +1,17 @@
 // Discovery through DNS: scale 2 -> 4 -> 2 while calls flow; new replicas get traffic within a bound, no call fails.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { CallLoop } from '../../scripts/measure/call-loop.js';
 import { scaleIn, scaleOut } from '../../scripts/measure/fault-scenarios.js';
 import { pollUntil } from '../../scripts/local/poll-until.js';
-import { startStack, type StackUnderTest } from '../helpers/local-stack-fixture.js';
+import { useLocalStack } from '../helpers/local-stack-fixture.js';
 
 /** Stated bound: replicas started by a scale-up answer calls within this many ms (process start included). */
 const DISCOVERY_BOUND_MS = 5000;
 /** Stated bound: a scale-down (graceful: 2.5 s drain here) is out of /clusters within this many ms. */
 const SCALE_IN_BOUND_MS = 6000;
 
-let lab: StackUnderTest;
-
-beforeAll(async () => {
-  // A shorter drain than Compose's 3 s keeps the scale-down quick; it is still longer than a health-check interval.
-  lab = await startStack({ replicas: 2, serverEnv: { DRAIN_DELAY_MS: '2500', SHUTDOWN_TIMEOUT_MS: '2000' } });
-});
-
-afterAll(async () => {
-  await lab?.stack.stop();
-});
+// A shorter drain than Compose's 3 s keeps the scale-down quick; it is still longer than a health-check interval.
+const lab = useLocalStack({ replicas: 2, serverEnv: { DRAIN_DELAY_MS: '2500', SHUTDOWN_TIMEOUT_MS: '2000' } });
 
 test('scale 2 -> 4: new replicas carry traffic within the bound; 4 -> 2: the stopped ones leave; no failed call', async () => {
   const loop = new CallLoop(lab.stack.envoyTarget, { intervalMs: 25 });

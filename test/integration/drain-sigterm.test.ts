@@ -1,25 +1,17 @@
 // Graceful drain: SIGTERM one replica under load. It turns NOT_SERVING, Envoy stops routing to it, in-flight
 // calls finish, and it exits within its grace period. The client sees no failure.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { CallLoop } from '../../scripts/measure/call-loop.js';
 import { drainReplica } from '../../scripts/measure/fault-scenarios.js';
-import { startStack, type StackUnderTest } from '../helpers/local-stack-fixture.js';
+import { useLocalStack } from '../helpers/local-stack-fixture.js';
 
 // The Compose values; its stop_grace_period (10 s) is longer than their sum.
 const DRAIN_DELAY_MS = 3000;
 const SHUTDOWN_TIMEOUT_MS = 5000;
 
-let lab: StackUnderTest;
-
-beforeAll(async () => {
-  lab = await startStack({
-    replicas: 3,
-    serverEnv: { DRAIN_DELAY_MS: String(DRAIN_DELAY_MS), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) },
-  });
-});
-
-afterAll(async () => {
-  await lab?.stack.stop();
+const lab = useLocalStack({
+  replicas: 3,
+  serverEnv: { DRAIN_DELAY_MS: String(DRAIN_DELAY_MS), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) },
 });
 
 test('SIGTERM under load: zero failed calls, and the replica exits 0 within its grace period', async () => {

@@ -1,22 +1,14 @@
 // Failover: SIGKILL one replica while calls flow at a steady rate. Retries hide it from the client, and the dead
 // host leaves Envoy's /clusters once DNS stops returning it.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { CallLoop } from '../../scripts/measure/call-loop.js';
 import { killReplica } from '../../scripts/measure/fault-scenarios.js';
-import { startStack, type StackUnderTest } from '../helpers/local-stack-fixture.js';
+import { useLocalStack } from '../helpers/local-stack-fixture.js';
 
 /** Stated bound: the killed replica's host is gone from /clusters within this many ms (DNS refresh is 1 s). */
 const REMOVAL_BOUND_MS = 3000;
 
-let lab: StackUnderTest;
-
-beforeAll(async () => {
-  lab = await startStack({ replicas: 3 });
-});
-
-afterAll(async () => {
-  await lab?.stack.stop();
-});
+const lab = useLocalStack({ replicas: 3 });
 
 test('SIGKILL of one replica under steady load: zero failed calls, and the host leaves /clusters', async () => {
   const loop = new CallLoop(lab.stack.envoyTarget, { intervalMs: 20 });

@@ -1,24 +1,16 @@
 // Active gRPC health checking: a replica that answers NOT_SERVING is marked unhealthy by Envoy within a bound and
 // gets no calls; set back to SERVING, it returns to rotation.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { CallLoop } from '../../scripts/measure/call-loop.js';
 import { flipHealth } from '../../scripts/measure/fault-scenarios.js';
-import { startStack, type StackUnderTest } from '../helpers/local-stack-fixture.js';
+import { useLocalStack } from '../helpers/local-stack-fixture.js';
 
 /** Stated bound: a NOT_SERVING answer fails the host at once, so one 1 s interval plus jitter and slack. */
 const UNHEALTHY_BOUND_MS = 2500;
 /** Stated bound: healthy_threshold 1 at a 1 s unhealthy_interval. */
 const HEALTHY_AGAIN_BOUND_MS = 2500;
 
-let lab: StackUnderTest;
-
-beforeAll(async () => {
-  lab = await startStack({ replicas: 3 });
-});
-
-afterAll(async () => {
-  await lab?.stack.stop();
-});
+const lab = useLocalStack({ replicas: 3 });
 
 test('NOT_SERVING takes a replica out of rotation; SERVING brings it back', async () => {
   const loop = new CallLoop(lab.stack.envoyTarget, { intervalMs: 25 });

@@ -1,22 +1,14 @@
 // Outlier detection: a replica failing most calls with UNAVAILABLE is ejected (Envoy's /clusters says so), and
 // retries on the other replicas keep every failure away from the client.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { CallLoop } from '../../scripts/measure/call-loop.js';
 import { ejectFlakyReplica } from '../../scripts/measure/fault-scenarios.js';
-import { startStack, type StackUnderTest } from '../helpers/local-stack-fixture.js';
+import { useLocalStack } from '../helpers/local-stack-fixture.js';
 
 /** Stated bound: three consecutive gateway failures eject at once; at ~13 calls/s to this replica that is < 1 s. */
 const EJECTION_BOUND_MS = 2000;
 
-let lab: StackUnderTest;
-
-beforeAll(async () => {
-  lab = await startStack({ replicas: 3 });
-});
-
-afterAll(async () => {
-  await lab?.stack.stop();
-});
+const lab = useLocalStack({ replicas: 3 });
 
 test('a replica failing 90% of calls with UNAVAILABLE is ejected, and the client sees no failure', async () => {
   const loop = new CallLoop(lab.stack.envoyTarget, { intervalMs: 25 });

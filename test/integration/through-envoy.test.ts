@@ -3,20 +3,12 @@
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
-import { startStack, type StackUnderTest } from '../helpers/local-stack-fixture.js';
+import { useLocalStack } from '../helpers/local-stack-fixture.js';
 import { pollUntil } from '../../scripts/local/poll-until.js';
 
-let lab: StackUnderTest;
-
-beforeAll(async () => {
-  lab = await startStack({ replicas: 2 });
-});
-
-afterAll(async () => {
-  await lab?.stack.stop();
-});
+const lab = useLocalStack({ replicas: 2 });
 
 test('every response names the replica address that served it in x-upstream-host', async () => {
   const client = createGreeterClient(lab.stack.envoyTarget);
