@@ -112,6 +112,15 @@ async function shutdown(reason: string, code: number): Promise<never> {
 
 process.on('SIGINT', () => void shutdown('SIGINT', 0));
 process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+// Output piped into a reader that went away (`npm start | head`): stop everything rather than die on EPIPE.
+process.stdout.on('error', () => {
+  if (!stopping) void shutdown('stdout closed', 0);
+});
+// Whatever ends this process, no child outlives it.
+process.on('exit', () => {
+  client?.signal('SIGKILL');
+  stack.killNow();
+});
 
 say(`Envoy ${envoy.version} (${envoy.source}), ${options.replicas} replicas on 127.0.0.2-${options.replicas + 1}:${options.serverPort}`);
 try {

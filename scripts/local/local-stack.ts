@@ -171,14 +171,17 @@ export class LocalStack {
 
   /** Stops every process and the DNS responder. Safe to call more than once. */
   async stop(): Promise<void> {
-    await Promise.all([
-      this.envoy?.stop('SIGTERM', 3000),
-      ...this.replicas().map((replica) => replica.process.stop('SIGTERM', 3000)),
-    ]);
+    await Promise.all([this.envoy?.stop('SIGTERM', 3000), ...this.replicas().map((replica) => stopAtOnce(replica.process))]);
     this.live.clear();
     await this.dns?.close().catch(() => undefined);
     this.dns = undefined;
     rmSync(this.workDir, { recursive: true, force: true });
+  }
+
+  /** Last resort for exit handlers: SIGKILL every process at once, synchronously. */
+  killNow(): void {
+    this.envoy?.signal('SIGKILL');
+    for (const replica of this.live.values()) replica.process.signal('SIGKILL');
   }
 
   private async stopReplica(name: string, signal: NodeJS.Signals, graceMs = 15_000): Promise<number | NodeJS.Signals> {
@@ -267,4 +270,14 @@ export class LocalStack {
     await pollUntil('Envoy admin /ready to answer LIVE', () => isReady(this.adminUrl), { timeoutMs: 15_000, intervalMs: 50 });
     this.listenerPortValue = await listenerPort(this.adminUrl, LISTENER_NAME);
   }
+}
+
+/**
+ * Stops a replica without its drain: when the whole system goes away, Envoy included, there is nobody to drain
+ * for. The server's contract: a first SIGTERM starts the drain, a second one shuts down at once.
+ */
+async function stopAtOnce(replica: ManagedProcess): Promise<void> {
+  replica.signal('SIGTERM');
+  await Promise.race([replica.exited, new Promise((resolve) => setTimeout(resolve, 100))]);
+  await replica.stop('SIGTERM', 3000);
 }

@@ -81,6 +81,25 @@ test('npm start runs replicas, Envoy and the client; ready, balanced lines, live
   for (const replicaAddress of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) expect(await portIsFree(replicaAddress, serverPort)).toBe(true);
 });
 
+test('when the reader of its output goes away (npm start | head), it stops and leaves no process behind', async () => {
+  const envoy = await envoyForTests();
+  const [port, adminPort, serverPort] = [await freePort(), await freePort(), await freePort()];
+  start = startCommand(
+    ['--replicas', '2', '--port', String(port), '--admin-port', String(adminPort), '--server-port', String(serverPort), '--interval', '100'],
+    { ENVOY_BIN: envoy.path },
+  );
+  const lines: string[] = [];
+  start.onLine((line) => lines.push(line));
+  await start.waitForLine(/ready in [\d.]+s/, 30_000);
+  const pids = lines.flatMap((l) => /grpc-server-\d+ start pid=(\d+)/.exec(l)?.[1] ?? []).map(Number);
+  expect(pids).toHaveLength(2);
+  // Close our end of its stdout: its next client line meets EPIPE.
+  start.child.stdout?.destroy();
+  await pollUntil('npm start to exit', () => !start?.running, { timeoutMs: 10_000 });
+  for (const pid of pids) await pollUntil(`replica pid ${pid} to be gone`, () => !isAlive(pid), { timeoutMs: 5000 });
+  await pollUntil('the listener port to be free', () => portIsFree('127.0.0.1', port), { timeoutMs: 5000 });
+});
+
 test('a bad flag is one line on stderr and exit code 2, with no stack trace', async () => {
   start = startCommand(['--replicas', 'zero']);
   const stderr: string[] = [];
