@@ -33,7 +33,11 @@ const program = new Command()
   .option('--no-client', 'leave the worker client out (call Envoy yourself)')
   .option('--interval <ms>', "the worker client's call interval", integerIn(1, 3_600_000, '--interval'), 1000)
   .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning')
-  .configureOutput({ outputError: (message, write) => write(`${PROGRAM}: ${message.replace(/^error: /, '')}`) })
+  // One line per mistake: commander's "option '--x <n>' argument 'y' is invalid." repeats what our message says.
+  .configureOutput({
+    outputError: (message, write) =>
+      write(`${PROGRAM}: ${message.replace(/^error: /, '').replace(/^option '[^']+' argument '[^']*' is invalid\. /, '')}`),
+  })
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 program.parse();

@@ -28,7 +28,10 @@ const program = new Command()
     if (!/^\d+$/.test(value) || n < 1 || n > 50) throw new InvalidArgumentError(`--runs must be an integer from 1 to 50, got "${value}"`);
     return n;
   }, 5)
-  .configureOutput({ outputError: (message, write) => write(message.replace(/^error: /, 'bench: ')) })
+  .configureOutput({
+    outputError: (message, write) =>
+      write(message.replace(/^error: /, 'bench: ').replace(/option '[^']+' argument '[^']*' is invalid\. /, '')),
+  })
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 program.parse();
 const { runs } = program.opts<{ runs: number }>();

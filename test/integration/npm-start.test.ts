@@ -105,7 +105,7 @@ test('a bad flag is one line on stderr and exit code 2, with no stack trace', as
   const stderr: string[] = [];
   start.onLine((line, stream) => stream === 'stderr' && stderr.push(line));
   expect(await start.exited).toBe(2);
-  expect(stderr).toEqual(['npm start: option \'--replicas <n>\' argument \'zero\' is invalid. --replicas must be an integer from 1 to 50, got "zero"']);
+  expect(stderr).toEqual(['npm start: --replicas must be an integer from 1 to 50, got "zero"']);
 });
 
 test('a taken port is reported in one line before anything starts', async () => {
