@@ -6,7 +6,7 @@ import net from 'node:net';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { requireEnvoy } from './envoy/envoy-binary.js';
+import { requireEnvoy, type EnvoyBinary } from './envoy/envoy-binary.js';
 import { projectRoot } from './envoy/project-paths.js';
 import { LocalStack } from './local/local-stack.js';
 import { ManagedProcess } from './local/managed-process.js';
@@ -79,7 +79,7 @@ await assertPortFree('127.0.0.1', options.port, '--port');
 await assertPortFree('127.0.0.1', options.adminPort, '--admin-port');
 for (let n = 1; n <= options.replicas; n += 1) await assertPortFree(`127.0.0.${n + 1}`, options.serverPort, '--server-port');
 
-let envoy;
+let envoy: EnvoyBinary;
 try {
   envoy = await requireEnvoy((line) => say(line));
 } catch (error) {
