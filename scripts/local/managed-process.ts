@@ -1,8 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 
 /** Called once per line a child prints; `stream` tells stdout from stderr. */
 export type LineHandler = (line: string, stream: 'stdout' | 'stderr') => void;
+
+/** How a process ended: its exit code, or the signal that ended it. */
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 /**
  * A child process whose output arrives line by line and whose end can be awaited. Stopping escalates from the
@@ -12,10 +19,18 @@ export class ManagedProcess {
   readonly child: ChildProcess;
   /** Resolves with the exit code (or the signal name) once the process has exited. */
   readonly exited: Promise<number | NodeJS.Signals>;
+  /** Resolves once the process has exited and its output has been read to the end (so `output` is complete). */
+  readonly closed: Promise<ExitStatus>;
+  /** All text printed on each stream so far; kept only when constructed with `keepOutput: true`. */
+  readonly output: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   private exitedAlready = false;
   private readonly lineHandlers: LineHandler[] = [];
 
-  constructor(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe' }) {
+  constructor(
+    command: string,
+    args: string[],
+    options: { cwd: string; env: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe'; keepOutput?: boolean },
+  ) {
     this.child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
@@ -28,9 +43,14 @@ export class ManagedProcess {
         resolve(127);
       });
     });
+    this.closed = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
     for (const stream of ['stdout', 'stderr'] as const) {
       const source = this.child[stream];
       if (!source) continue;
+      if (options.keepOutput) {
+        const decoder = new StringDecoder('utf8');
+        source.on('data', (chunk: Buffer) => (this.output[stream] += decoder.write(chunk)));
+      }
       createInterface({ input: source }).on('line', (line) => {
         for (const handler of this.lineHandlers) handler(line, stream);
       });

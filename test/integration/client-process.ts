@@ -1,15 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import {
   GreeterService,
   type SayHelloRequest,
   type SayHelloResponse,
 } from '../../gen/greeter/v1/greeter.js';
-
-/** Repository root, so the client is started exactly as `npm run client` would. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { childEnv, killAll, TsProcess } from '../helpers/ts-process.js';
 
 /** Env vars the client reads; cleared for spawned clients so the developer's shell cannot change a test. */
 const CLIENT_ENV_VARS = [
@@ -22,118 +17,22 @@ const CLIENT_ENV_VARS = [
   'LOG_FORMAT',
 ];
 
-/** Settles like `promise`, or rejects with `message()` if that takes longer than `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message())), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Polls `condition` every 20 ms until it holds; rejects with `message()` after `timeoutMs`. */
-export async function pollUntil(condition: () => boolean, timeoutMs: number, message: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms: ${message()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** How a spawned client ended. */
-export interface ClientExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
 /** A running `client/src/main.ts` process with its output collected line by line. */
-export class ClientProcess {
-  readonly lines: string[] = [];
-  stderr = '';
-  readonly exited: Promise<ClientExit>;
-  readonly #child: ChildProcess;
-  #partial = '';
-  readonly #waiters = new Set<() => void>();
-
+export class ClientProcess extends TsProcess {
   constructor(args: readonly string[], env: Record<string, string> = {}) {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env };
-    for (const name of CLIENT_ENV_VARS) delete childEnv[name];
-    Object.assign(childEnv, env);
-    this.#child = spawn(process.execPath, ['--import', 'tsx', 'client/src/main.ts', ...args], {
-      cwd: REPO_ROOT,
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.#child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.#onStdout(chunk));
-    this.#child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderr += chunk;
-    });
-    this.exited = new Promise((resolve) => {
-      this.#child.once('close', (code, signal) => {
-        if (this.#partial !== '') this.lines.push(this.#partial);
-        this.#partial = '';
-        this.#notify();
-        resolve({ code, signal });
-      });
-    });
-  }
-
-  /** True until the process has exited. */
-  get running(): boolean {
-    return this.#child.exitCode === null && this.#child.signalCode === null;
-  }
-
-  /** Sends a signal (SIGTERM by default). */
-  signal(signal: NodeJS.Signals = 'SIGTERM'): void {
-    this.#child.kill(signal);
+    super('client/src/main.ts', args, childEnv(CLIENT_ENV_VARS, env));
   }
 
   /** Waits until `count` lines match `predicate` (output so far included), failing after `timeoutMs`. */
-  async waitForLines(predicate: (line: string) => boolean, count: number, timeoutMs: number): Promise<string[]> {
-    const matching = (): string[] => this.lines.filter(predicate);
-    const reached = new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (matching().length >= count) {
-          this.#waiters.delete(check);
-          resolve();
-        } else if (!this.running) {
-          this.#waiters.delete(check);
-          reject(new Error(`client exited before ${count} matching lines\n${this.describe()}`));
-        }
-      };
-      this.#waiters.add(check);
-      check();
-    });
-    await withTimeout(reached, timeoutMs, () => `no ${count} matching lines within ${timeoutMs} ms\n${this.describe()}`);
-    return matching();
-  }
-
-  /** Waits for the process to exit, failing after `timeoutMs`. */
-  waitForExit(timeoutMs: number): Promise<ClientExit> {
-    return withTimeout(this.exited, timeoutMs, () => `client still running after ${timeoutMs} ms\n${this.describe()}`);
-  }
-
-  /** Kills the process if it still runs and waits for it to go; for teardown. */
-  async kill(): Promise<void> {
-    if (!this.running) return;
-    this.#child.kill('SIGKILL');
-    await this.exited;
-  }
-
-  /** The output so far, for failure messages. */
-  describe(): string {
-    return `stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`;
-  }
-
-  #onStdout(chunk: string): void {
-    const parts = (this.#partial + chunk).split('\n');
-    this.#partial = parts.pop() ?? '';
-    this.lines.push(...parts);
-    this.#notify();
-  }
-
-  #notify(): void {
-    for (const waiter of [...this.#waiters]) waiter();
+  waitForLines(predicate: (line: string) => boolean, count: number, timeoutMs: number): Promise<string[]> {
+    return this.until(
+      `${count} matching lines`,
+      () => {
+        const matching = this.lines.filter(predicate);
+        return matching.length >= count && matching;
+      },
+      timeoutMs,
+    );
   }
 }
 
@@ -147,23 +46,8 @@ export function spawnClient(args: readonly string[], env: Record<string, string>
 }
 
 /** Kills every client started by spawnClient; call from afterEach. */
-export async function killClients(): Promise<void> {
-  const clients = [...spawned];
-  spawned.clear();
-  await Promise.all(clients.map((client) => client.kill()));
-}
-
-/** A port on 127.0.0.1 that was free a moment ago: bound on port 0, then closed. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address from port 0');
-  return address.port;
+export function killClients(): Promise<void> {
+  return killAll(spawned);
 }
 
 /** How the in-test greeter answers; mutable while it runs. */

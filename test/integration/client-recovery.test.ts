@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, killClients, parseCallLine, parseSummaryLine, spawnClient, startGreeter, stopGreeters } from './client-process.js';
+import { freePort } from '../../scripts/local/free-port.js';
+import { killClients, parseCallLine, parseSummaryLine, spawnClient, startGreeter, stopGreeters } from './client-process.js';
 
 afterEach(async () => {
   await killClients();

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../scripts/local/free-port.js';
 import {
-  freePort,
   killClients,
   parseCallLine,
   parseSummaryLine,

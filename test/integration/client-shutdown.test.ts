@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { killClients, parseCallLine, pollUntil, parseSummaryLine, spawnClient, startGreeter, stopGreeters, type TextCallLine } from './client-process.js';
+import { killClients, parseCallLine, parseSummaryLine, spawnClient, startGreeter, stopGreeters, type TextCallLine } from './client-process.js';
 
 afterEach(async () => {
   await killClients();
@@ -43,7 +43,7 @@ describe('grpc-client shutdown', { timeout: 30_000 }, () => {
   it('on a second SIGINT cancels the calls in flight instead of waiting for their deadline', async () => {
     const greeter = await startGreeter(0, { delayMs: 20_000 });
     const client = spawnClient(['--target', `127.0.0.1:${greeter.port}`, '--interval', '50', '--deadline', '30000']);
-    await pollUntil(() => greeter.names.length >= 3, 15_000, () => `server saw ${greeter.names.length} calls\n${client.describe()}`);
+    await client.until('the server to see 3 calls', () => greeter.names.length >= 3, 15_000);
 
     client.signal('SIGINT');
     await client.waitForLines((line) => line.includes(' stopping reason=SIGINT'), 1, 5000);

@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreeterClient } from '../../gen/greeter/v1/greeter.js';
@@ -14,15 +14,7 @@ import {
   type HealthClient,
   type ServerProcess,
 } from './server-process.js';
-
-/** A loopback port that nothing listens on: bound to learn a free number, then released. */
-async function closedPort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from '../../scripts/local/free-port.js';
 
 describe('greeterctl against a live server', () => {
   let server: ServerProcess;
@@ -112,7 +104,7 @@ describe('greeterctl against a live server', () => {
   });
 
   it('an unreachable control port: exit 1 with one line', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const result = await runCli(['--port', String(port), 'status']);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(

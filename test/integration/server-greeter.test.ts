@@ -9,12 +9,12 @@ import {
   greeterClient,
   healthClient,
   killAllProcesses,
-  REPO_ROOT,
   sayHello,
   startServer,
   type HealthClient,
   type ServerProcess,
 } from './server-process.js';
+import { projectRoot } from '../../scripts/envoy/project-paths.js';
 
 interface ReflectionResponse {
   listServicesResponse?: { service: Array<{ name: string }> };
@@ -30,7 +30,7 @@ type ReflectionClientConstructor = new (
 /** Asks grpc.reflection.v1 what grpcurl asks: list services, then the file defining each symbol. */
 async function reflect(address: string, requests: object[]): Promise<ReflectionResponse[]> {
   const definition = loadSync('grpc/reflection/v1/reflection.proto', {
-    includeDirs: [join(REPO_ROOT, 'node_modules/@grpc/reflection/build/proto')],
+    includeDirs: [join(projectRoot, 'node_modules/@grpc/reflection/build/proto')],
   });
   const { grpc } = loadPackageDefinition(definition) as unknown as {
     grpc: { reflection: { v1: { ServerReflection: ReflectionClientConstructor } } };

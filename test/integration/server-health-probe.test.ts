@@ -1,6 +1,6 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, killAllProcesses, runProbe, startServer, type ServerProcess } from './server-process.js';
+import { freePort } from '../../scripts/local/free-port.js';
 
 describe('health-probe (the Compose healthcheck) against a real server', () => {
   let server: ServerProcess;
@@ -29,11 +29,7 @@ describe('health-probe (the Compose healthcheck) against a real server', () => {
   });
 
   it('exits 1 with one line when nothing listens on the port', async () => {
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const { port } = blocker.address() as AddressInfo;
-    await new Promise<void>((resolve) => blocker.close(() => resolve()));
-
+    const port = await freePort();
     const result = await runProbe(port);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`^health-probe: greeter.v1.Greeter at 127.0.0.1:${port}: check failed: 14 UNAVAILABLE.*\\n$`));

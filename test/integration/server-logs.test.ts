@@ -16,7 +16,7 @@ describe('server log lines', () => {
     }
     await control(textServer.controlPort, 'POST', '/state', '{"health":"NOT_SERVING"}');
     await textServer.waitForLine((line) => line.includes(' health '));
-    textServer.child.kill('SIGTERM');
+    textServer.signal('SIGTERM');
     await textServer.exited();
 
     const expected = [
@@ -33,7 +33,7 @@ describe('server log lines', () => {
 
   it('LOG_FORMAT=json: every line is one JSON object with time, replica and event', async () => {
     const server = await startServer({ LOG_FORMAT: 'json', DRAIN_DELAY_MS: '0' });
-    server.child.kill('SIGTERM');
+    server.signal('SIGTERM');
     await server.exited();
     const events = server.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events.map((event) => event.event)).toEqual([

@@ -1,9 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { request } from 'node:http';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import {
   credentials,
   makeGenericClientConstructor,
@@ -14,13 +9,13 @@ import {
 } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { GreeterClient, type SayHelloResponse } from '../../gen/greeter/v1/greeter.js';
+import type { ExitStatus } from '../../scripts/local/managed-process.js';
+import { childEnv, killAll, TsProcess, type ChildVars } from '../helpers/ts-process.js';
 
 /*
  * Helpers for integration tests of the greeter server: spawn the real server (and its CLI and probe)
  * as child processes on loopback, read their real ports from the `listening` line, and talk real gRPC.
  */
-
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 // Variables the server or CLI read: never inherited from the shell running the tests.
 const SERVER_VARS = [
@@ -35,21 +30,19 @@ const SERVER_VARS = [
   'LOG_CALLS',
 ];
 
-const running = new Set<ChildProcess>();
+const running = new Set<TsProcess>();
 
 const LISTENING_PATTERN = /\blistening\b.*\bgrpc"?[=:]"?127\.0\.0\.1:(\d+).*\bcontrol"?[=:]"?127\.0\.0\.1:(\d+)/;
 
 /** How a finished process ended and what it printed. */
-export interface ProcessResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
+export interface ProcessResult extends ExitStatus {
   stdout: string;
   stderr: string;
 }
 
 /** A running server process started by startServer. */
 export interface ServerProcess {
-  child: ChildProcess;
+  signal(signal: NodeJS.Signals): void;
   /** 127.0.0.1:<real gRPC port>. */
   grpcAddress: string;
   grpcPort: number;
@@ -60,46 +53,23 @@ export interface ServerProcess {
   /** Resolves with the first stdout line (past or future) matching, or rejects after timeoutMs. */
   waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** Resolves when the process has exited (rejects after timeoutMs). */
-  exited(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited(timeoutMs?: number): Promise<ExitStatus>;
 }
 
-/** Variables for a child process; `undefined` leaves a variable unset. */
-export type ChildVars = Record<string, string | undefined>;
-
-/** The environment for a child: the test's own, minus every server variable, plus `env`. */
-export function childEnv(env: ChildVars): NodeJS.ProcessEnv {
-  const result: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of SERVER_VARS) delete result[name];
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete result[name];
-    else result[name] = value;
-  }
-  return result;
-}
-
-/** Spawns `node --import tsx <script>` from the repo root and tracks it for killAllProcesses. */
-export function spawnTs(script: string, args: string[], env: ChildVars): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: REPO_ROOT,
-    env: childEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Spawns `node --import tsx <script>` from the repo root, without the shell's server variables, for killAllProcesses. */
+function spawnTs(script: string, args: string[], env: ChildVars): TsProcess {
+  const child = new TsProcess(script, args, childEnv(SERVER_VARS, env));
   running.add(child);
-  child.once('exit', () => running.delete(child));
   return child;
 }
 
 /** Runs a TypeScript program to completion (killed after timeoutMs) and returns its exit and output. */
 export async function runTs(script: string, args: string[], env: ChildVars, timeoutMs = 20_000): Promise<ProcessResult> {
   const child = spawnTs(script, args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  const timer = setTimeout(() => child.signal('SIGKILL'), timeoutMs);
+  const exit = await child.ended;
   clearTimeout(timer);
-  return { code, signal, stdout, stderr };
+  return { ...exit, stdout: child.stdout, stderr: child.stderr };
 }
 
 /** Runs greeterctl with the given arguments. */
@@ -126,47 +96,8 @@ export async function startServer(env: ChildVars = {}, timeoutMs = 20_000): Prom
     LOG_FORMAT: 'json',
     ...env,
   });
-  const lines: string[] = [];
-  const waiters = new Set<{ match: (line: string) => boolean; resolve: (line: string) => void }>();
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const waiter of waiters) {
-      if (waiter.match(line)) {
-        waiters.delete(waiter);
-        waiter.resolve(line);
-      }
-    }
-  });
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const exitPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      resolve(exit);
-    });
-  });
-
-  const describe = (): string => `stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`;
-  const waitForLine = (match: (line: string) => boolean, waitMs = 10_000): Promise<string> => {
-    const seen = lines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const waiter = { match, resolve: (line: string) => (clearTimeout(timer), resolve(line)) };
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        reject(new Error(`no matching server line within ${waitMs}ms\n${describe()}`));
-      }, waitMs);
-      waiters.add(waiter);
-      // A process that dies cannot print the line any more: fail now rather than at the deadline.
-      void exitPromise.then(() => {
-        if (!waiters.has(waiter)) return;
-        waiters.delete(waiter);
-        clearTimeout(timer);
-        reject(new Error(`server exited (${JSON.stringify(exit)}) before the expected line\n${describe()}`));
-      });
-    });
-  };
+  const waitForLine = (match: (line: string) => boolean, waitMs = 10_000): Promise<string> =>
+    child.until('a matching server line', () => child.lines.find(match), waitMs);
 
   // Text: `... listening grpc=127.0.0.1:P control=127.0.0.1:Q`; JSON: `"event":"listening","grpc":"127.0.0.1:P",...`.
   const listeningLine = await waitForLine((line) => LISTENING_PATTERN.test(line), timeoutMs);
@@ -174,35 +105,20 @@ export async function startServer(env: ChildVars = {}, timeoutMs = 20_000): Prom
   const grpcPort = Number(grpcPortText);
   const controlPort = Number(controlPortText);
   return {
-    child,
+    signal: (signal) => child.signal(signal),
     grpcAddress: `127.0.0.1:${grpcPort}`,
     grpcPort,
     controlPort,
-    lines,
-    stderr: () => stderr,
+    lines: child.lines,
+    stderr: () => child.stderr,
     waitForLine,
-    exited: (waitMs = 15_000) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`server still running after ${waitMs}ms\n${describe()}`)), waitMs);
-        void exitPromise.then((result) => {
-          clearTimeout(timer);
-          resolve(result);
-        });
-      }),
+    exited: (waitMs = 15_000) => child.waitForExit(waitMs),
   };
 }
 
 /** SIGKILLs every process these helpers started that is still running; call in afterEach/afterAll. */
-export async function killAllProcesses(): Promise<void> {
-  const exits = [...running].map(async (child) => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  running.clear();
-  await Promise.all(exits);
+export function killAllProcesses(): Promise<void> {
+  return killAll(running);
 }
 
 /** Outcome of one SayHello call: the reply, or the gRPC error. */

@@ -49,7 +49,7 @@ describe('graceful shutdown', () => {
     const notServing = watchUntil(health, 'greeter.v1.Greeter', 'NOT_SERVING');
 
     const signalled = performance.now();
-    server.child.kill('SIGTERM');
+    server.signal('SIGTERM');
     await notServing;
     const notServingAfter = performance.now() - signalled;
     expect(notServingAfter).toBeLessThan(drainMs);
@@ -79,7 +79,7 @@ describe('graceful shutdown', () => {
     await control(server.controlPort, 'POST', '/state', '{"latencyMs":800}');
 
     const call = sayHello(greeter, 'in-flight');
-    server.child.kill('SIGTERM');
+    server.signal('SIGTERM');
     expect((await call).ok).toBe(true);
     expect(await server.exited()).toEqual({ code: 0, signal: null });
     // The call was answered after tryShutdown began (so it was in flight then), and nothing was forced.
@@ -100,7 +100,7 @@ describe('graceful shutdown', () => {
     const call = sayHello(greeter, 'stuck', 20_000);
 
     const signalled = performance.now();
-    server.child.kill('SIGTERM');
+    server.signal('SIGTERM');
     expect(await server.exited()).toEqual({ code: 0, signal: null });
     const elapsed = performance.now() - signalled;
     expect(elapsed).toBeGreaterThanOrEqual(drainMs + timeoutMs);
@@ -111,10 +111,10 @@ describe('graceful shutdown', () => {
 
   it('a second signal during the drain stops at once', async () => {
     const server = await startServer({ DRAIN_DELAY_MS: '20000', SHUTDOWN_TIMEOUT_MS: '5000' });
-    server.child.kill('SIGINT');
+    server.signal('SIGINT');
     await server.waitForLine(isEvent('shutdown begin'));
     const second = performance.now();
-    server.child.kill('SIGTERM');
+    server.signal('SIGTERM');
     expect(await server.exited()).toEqual({ code: 0, signal: null });
     expect(performance.now() - second).toBeLessThan(2000);
     const forced = JSON.parse(server.lines.find(isEvent('shutdown forced'))!) as { reason: string };
@@ -124,7 +124,7 @@ describe('graceful shutdown', () => {
 
   it('keeps NOT_SERVING during the drain even if the control API asks for SERVING', async () => {
     const server = await startServer({ DRAIN_DELAY_MS: '20000' });
-    server.child.kill('SIGTERM');
+    server.signal('SIGTERM');
     await server.waitForLine(isEvent('shutdown begin'));
     const answer = await control(server.controlPort, 'POST', '/state', '{"health":"SERVING"}');
     expect(answer).toEqual({ status: 409, body: { error: 'server is shutting down; health stays NOT_SERVING' } });

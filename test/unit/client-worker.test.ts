@@ -3,6 +3,7 @@ import type { TallySnapshot } from '../../client/src/call-tally.js';
 import type { CallRecord } from '../../client/src/call-log.js';
 import type { CallResult } from '../../client/src/greeter-call.js';
 import { CallWorker, maxInFlightFor, type WorkerSettings } from '../../client/src/worker.js';
+import { pollUntil } from '../../scripts/local/poll-until.js';
 
 const ok = (hostname: string): CallResult => ({ ok: true, hostname, message: 'hi', latencyMs: 1, code: 0 });
 const cancelled: CallResult = { ok: false, code: 1, codeName: 'CANCELLED', details: 'Cancelled on client', latencyMs: 1 };
@@ -47,14 +48,8 @@ afterEach(() => {
   }
 });
 
-/** Polls `condition` every few ms until it holds, failing after `timeoutMs`. */
-async function waitUntil(condition: () => boolean, timeoutMs = 1000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
+// The worker ticks every few ms; polling as often sees each state soon after it is reached.
+const soon = { timeoutMs: 1000, intervalMs: 2 };
 
 describe('maxInFlightFor', () => {
   it('allows the calls one deadline can overlap, plus one', () => {
@@ -68,7 +63,7 @@ describe('CallWorker', () => {
   it('makes exactly --count calls, then one final summary', async () => {
     const h = harness({ count: 3 });
     h.worker.start();
-    await waitUntil(() => h.pending.length === 3);
+    await pollUntil('3 pending calls', () => h.pending.length === 3, soon);
     h.pending.forEach((call, index) => call.settle(ok(`r${index % 2}`)));
     const final = await h.worker.finished;
     expect(final).toMatchObject({ sent: 3, succeeded: 3, failed: 0, inFlight: 0, byHost: { r0: 2, r1: 1 } });
@@ -81,7 +76,7 @@ describe('CallWorker', () => {
     const h = harness({ intervalMs: 40, count: 4 });
     const started = Date.now();
     h.worker.start();
-    await waitUntil(() => h.pending.length === 4);
+    await pollUntil('4 pending calls', () => h.pending.length === 4, soon);
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(3 * 40 - 5);
     h.pending.forEach((call) => call.settle(ok('r')));
@@ -91,7 +86,7 @@ describe('CallWorker', () => {
   it('starts the next call while an earlier one is still in flight', async () => {
     const h = harness({ intervalMs: 5 });
     h.worker.start();
-    await waitUntil(() => h.pending.length >= 3);
+    await pollUntil('3 pending calls', () => h.pending.length >= 3, soon);
     expect(h.worker.tally.inFlight).toBeGreaterThanOrEqual(3);
     expect(h.calls).toHaveLength(0);
   });
@@ -124,7 +119,7 @@ describe('CallWorker', () => {
   it('never has more than maxInFlight calls out, and reports each skipped tick', async () => {
     const h = harness({ intervalMs: 3, maxInFlight: 2 });
     h.worker.start();
-    await waitUntil(() => h.skips.length >= 3);
+    await pollUntil('3 skipped ticks', () => h.skips.length >= 3, soon);
     expect(h.pending).toHaveLength(2);
     expect(h.maxInFlight()).toBe(2);
     expect(h.skips[0]).toEqual({ inFlight: 2, limit: 2 });
@@ -137,7 +132,7 @@ describe('CallWorker', () => {
   it('aborts the signal of every call in flight on cancelInFlight', async () => {
     const h = harness({ intervalMs: 5 });
     h.worker.start();
-    await waitUntil(() => h.pending.length >= 2);
+    await pollUntil('2 pending calls', () => h.pending.length >= 2, soon);
     const done = h.worker.stop();
     for (const call of h.pending) call.signal.addEventListener('abort', () => call.settle(cancelled));
     h.worker.cancelInFlight();
@@ -149,7 +144,7 @@ describe('CallWorker', () => {
   it('prints running summaries on its period, then a final one', async () => {
     const h = harness({ intervalMs: 5, summaryEveryMs: 20 });
     h.worker.start();
-    await waitUntil(() => h.summaries.length >= 2);
+    await pollUntil('2 running summaries', () => h.summaries.length >= 2, soon);
     expect(h.summaries.every((summary) => !summary.final)).toBe(true);
     const running = h.summaries[0]?.snapshot;
     expect(running && running.sent).toBe(running && running.succeeded + running.failed + running.inFlight);
