@@ -42,17 +42,28 @@ function isAlive(pid: number): boolean {
   }
 }
 
-test('npm start runs replicas, Envoy and the client; ready, balanced lines, live scaling, and SIGTERM stops every child', async () => {
+/** `npm start` with 2 replicas on free ports and a fast client, its lines collected; resolves at its ready line. */
+async function startTwoReplicas(): Promise<{ run: ManagedProcess; lines: string[]; port: number; adminPort: number; serverPort: number }> {
   const envoy = await envoyForTests();
   const [port, adminPort, serverPort] = [await freePort(), await freePort(), await freePort()];
-  start = startCommand(
+  const run = startCommand(
     ['--replicas', '2', '--port', String(port), '--admin-port', String(adminPort), '--server-port', String(serverPort), '--interval', '100'],
     { ENVOY_BIN: envoy.path },
   );
+  start = run;
   const lines: string[] = [];
-  start.onLine((line) => lines.push(line));
+  run.onLine((line) => lines.push(line));
+  await run.waitForLine(/ready in [\d.]+s: Envoy reports 2\/2 replicas healthy/, 30_000);
+  return { run, lines, port, adminPort, serverPort };
+}
 
-  await start.waitForLine(/ready in [\d.]+s: Envoy reports 2\/2 replicas healthy/, 30_000);
+/** Replica pids, from their `start pid=` log lines. */
+function replicaPids(lines: string[]): number[] {
+  return lines.flatMap((l) => /grpc-server-\d+ start pid=(\d+)/.exec(l)?.[1] ?? []).map(Number);
+}
+
+test('npm start runs replicas, Envoy and the client; ready, balanced lines, live scaling, and SIGTERM stops every child', async () => {
+  const { run, lines, port, adminPort, serverPort } = await startTwoReplicas();
   console.log(`npm start: ${lines.find((l) => l.includes('ready in'))}`);
   await pollUntil(
     'client lines from both replicas',
@@ -60,19 +71,19 @@ test('npm start runs replicas, Envoy and the client; ready, balanced lines, live
     { timeoutMs: 10_000 },
   );
   // Scaling live from stdin, as a user types it: a third replica joins and Envoy reports it healthy.
-  start.writeLine('scale 3');
-  await start.waitForLine(/ready: Envoy reports 3\/3 replicas healthy after [\d.]+s/, 20_000);
+  run.writeLine('scale 3');
+  await run.waitForLine(/ready: Envoy reports 3\/3 replicas healthy after [\d.]+s/, 20_000);
   await pollUntil('client lines from grpc-server-3', () => lines.some((l) => l.startsWith('grpc-client') && l.includes(' grpc-server-3 ')), {
     timeoutMs: 10_000,
   });
-  start.writeLine('hosts');
-  await start.waitForLine(/grpc-server-3\s+127\.0\.0\.4:\d+\s+healthy/, 5000);
+  run.writeLine('hosts');
+  await run.waitForLine(/grpc-server-3\s+127\.0\.0\.4:\d+\s+healthy/, 5000);
 
-  const pids = lines.flatMap((l) => /grpc-server-\d+ start pid=(\d+)/.exec(l)?.[1] ?? []).map(Number);
+  const pids = replicaPids(lines);
   expect(pids).toHaveLength(3);
 
-  start.signal('SIGTERM');
-  expect(await start.exited).toBe(0);
+  run.signal('SIGTERM');
+  expect(await run.exited).toBe(0);
   // The client printed its final summary, and no child outlived the parent: processes gone, ports free.
   expect(lines.some((l) => /grpc-client\s+\| summary sent=(\d+) ok=\1 failed=0/.test(l)), lines.slice(-15).join('\n')).toBe(true);
   for (const pid of pids) expect(isAlive(pid), `replica pid ${pid}`).toBe(false);
@@ -82,20 +93,12 @@ test('npm start runs replicas, Envoy and the client; ready, balanced lines, live
 });
 
 test('when the reader of its output goes away (npm start | head), it stops and leaves no process behind', async () => {
-  const envoy = await envoyForTests();
-  const [port, adminPort, serverPort] = [await freePort(), await freePort(), await freePort()];
-  start = startCommand(
-    ['--replicas', '2', '--port', String(port), '--admin-port', String(adminPort), '--server-port', String(serverPort), '--interval', '100'],
-    { ENVOY_BIN: envoy.path },
-  );
-  const lines: string[] = [];
-  start.onLine((line) => lines.push(line));
-  await start.waitForLine(/ready in [\d.]+s/, 30_000);
-  const pids = lines.flatMap((l) => /grpc-server-\d+ start pid=(\d+)/.exec(l)?.[1] ?? []).map(Number);
+  const { run, lines, port } = await startTwoReplicas();
+  const pids = replicaPids(lines);
   expect(pids).toHaveLength(2);
   // Close our end of its stdout: its next client line meets EPIPE.
-  start.child.stdout?.destroy();
-  await pollUntil('npm start to exit', () => !start?.running, { timeoutMs: 10_000 });
+  run.child.stdout?.destroy();
+  await pollUntil('npm start to exit', () => !run.running, { timeoutMs: 10_000 });
   for (const pid of pids) await pollUntil(`replica pid ${pid} to be gone`, () => !isAlive(pid), { timeoutMs: 5000 });
   await pollUntil('the listener port to be free', () => portIsFree('127.0.0.1', port), { timeoutMs: 5000 });
 });
