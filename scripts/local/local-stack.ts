@@ -9,6 +9,8 @@ import { ManagedProcess } from './managed-process.js';
 import { pollUntil } from './poll-until.js';
 import { freePort } from './free-port.js';
 import { ControlClient } from '../../server/src/control-client.js';
+import { derivePolicyConfig, normalizePolicyChoice } from '../lab/envoy-policy.js';
+import type { PolicyChoice } from '../lab/lab-driver.js';
 
 /** How to run the Docker-free system. Ports of 0 mean "any free port" (what the tests use). */
 export interface LocalStackOptions {
@@ -32,6 +34,8 @@ export interface LocalStackOptions {
   envoyConcurrency?: number;
   /** Every line any process prints, with its source: "envoy", "grpc-server-2", ... */
   onLine?: (source: string, line: string) => void;
+  /** Envoy's load-balancing policy at start (default ROUND_ROBIN, which is envoy.yaml as is); see setPolicy. */
+  policy?: PolicyChoice;
 }
 
 /** One greeter replica process and where it listens. */
@@ -54,7 +58,7 @@ const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+
  * integration tests both drive it, so what the tests prove is what users run.
  */
 export class LocalStack {
-  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv'>> &
+  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy'>> &
     Pick<LocalStackOptions, 'onLine' | 'serverEnv'>;
   private readonly workDir = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-'));
   private readonly live = new Map<number, LocalReplica>();
@@ -63,6 +67,8 @@ export class LocalStack {
   private adminUrlValue: string | undefined;
   private listenerPortValue: number | undefined;
   private replicaPortValue: number | undefined;
+  private dnsPort: number | undefined;
+  private policy: PolicyChoice;
 
   constructor(options: LocalStackOptions) {
     this.options = {
@@ -76,6 +82,8 @@ export class LocalStack {
       envoyConcurrency: 2,
       ...options,
     };
+    // Checked here, so a bad hash header fails before any process starts.
+    this.policy = normalizePolicyChoice(options.policy ?? { policy: 'ROUND_ROBIN' });
   }
 
   /** http://127.0.0.1:<port> of Envoy's admin API. */
@@ -121,10 +129,45 @@ export class LocalStack {
   async start(): Promise<void> {
     const dnsName = serviceNameOf(readFileSync(envoyYamlPath, 'utf8'));
     this.dns = new DnsResponder(dnsName);
-    const dnsPort = await this.dns.listen(this.options.bindAddress, 0);
+    this.dnsPort = await this.dns.listen(this.options.bindAddress, 0);
     this.replicaPortValue = this.options.replicaPort || (await freePort(this.options.bindAddress));
     await this.scale(this.options.replicas);
-    await this.startEnvoy(dnsPort);
+    const ports = { listener: this.options.listenerPort, admin: this.options.adminPort };
+    await this.startEnvoy(this.envoyConfig(this.policy, ports));
+  }
+
+  /** The load-balancing policy Envoy runs (hash header filled in for RING_HASH and MAGLEV, dropped for the others). */
+  currentPolicy(): PolicyChoice {
+    return { ...this.policy };
+  }
+
+  /**
+   * Restarts Envoy with a config derived for `choice`, on the same listener and admin ports, so clients and the
+   * admin URL stay valid; resolves once it is live, has health-checked every current replica, and sees each one
+   * that was healthy before healthy again (one a user made NOT_SERVING stays so, instead of blocking the switch).
+   * The restart drops in-flight calls and connections for a moment (clients reconnect); Envoy's hot restart
+   * could hand them over instead, a possible later improvement.
+   */
+  async setPolicy(choice: PolicyChoice): Promise<void> {
+    if (this.listenerPortValue === undefined || this.adminUrlValue === undefined) throw new Error('the stack is not started');
+    const ports = { listener: this.listenerPortValue, admin: Number(new URL(this.adminUrlValue).port) };
+    const policy = normalizePolicyChoice(choice);
+    // Derived before Envoy stops: a choice or a base config that cannot be derived leaves the running Envoy alone.
+    const config = this.envoyConfig(policy, ports);
+    // Health is Envoy's memory and starts over with it; what passed its checks before must pass them again.
+    const passing = new Set((await this.hosts().catch(() => [])).filter((h) => h.healthy).map((h) => h.address));
+    await this.envoy?.stop('SIGTERM', 3000);
+    this.policy = policy;
+    await this.startEnvoy(config);
+    await pollUntil(
+      `Envoy (${policy.policy}) to health-check every replica again`,
+      async () => {
+        const hosts = await this.hosts();
+        const checked = hosts.length === this.replicas().length && hosts.every((h) => !h.pendingActiveHealthCheck);
+        return checked && hosts.every((h) => h.healthy || !passing.has(h.address)) ? hosts : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
   }
 
   /** Resolves once Envoy sees exactly `count` hosts and all of them healthy. */
@@ -226,20 +269,23 @@ export class LocalStack {
     return replica;
   }
 
-  private async startEnvoy(dnsPort: number): Promise<void> {
+  /** Envoy's local config for a policy: the policy is derived first, then the local overrides, as designed. */
+  private envoyConfig(policy: PolicyChoice, ports: { listener: number; admin: number }): string {
+    return deriveLocalEnvoyConfig(derivePolicyConfig(readFileSync(envoyYamlPath, 'utf8'), policy), {
+      bindAddress: this.options.bindAddress,
+      listenerPort: ports.listener,
+      adminPort: ports.admin,
+      upstreamPort: this.replicaPortValue ?? 0,
+      dnsAddress: this.options.bindAddress,
+      dnsPort: this.dnsPort ?? 0,
+    });
+  }
+
+  private async startEnvoy(config: string): Promise<void> {
     const configPath = path.join(this.workDir, 'envoy.local.yaml');
     const adminAddressPath = path.join(this.workDir, 'admin-address');
-    writeFileSync(
-      configPath,
-      deriveLocalEnvoyConfig(readFileSync(envoyYamlPath, 'utf8'), {
-        bindAddress: this.options.bindAddress,
-        listenerPort: this.options.listenerPort,
-        adminPort: this.options.adminPort,
-        upstreamPort: this.replicaPortValue ?? 0,
-        dnsAddress: this.options.bindAddress,
-        dnsPort,
-      }),
-    );
+    rmSync(adminAddressPath, { force: true }); // A restart must not read the previous Envoy's address.
+    writeFileSync(configPath, config);
     const envoy = new ManagedProcess(
       this.options.envoyBinary,
       [
