@@ -10,6 +10,8 @@ import { requireEnvoy, type EnvoyBinary } from './envoy/envoy-binary.js';
 import { projectRoot } from './envoy/project-paths.js';
 import { LocalStack } from './local/local-stack.js';
 import { ManagedProcess } from './local/managed-process.js';
+import { StackControlApi } from './local/stack-control-api.js';
+import { readStateFile, removeStateFile, stateFilePath, writeStateFile } from './local/stack-state-file.js';
 
 const PROGRAM = 'npm start';
 
@@ -75,6 +77,8 @@ async function assertPortFree(host: string, port: number, flag: string): Promise
   });
 }
 
+const running = readStateFile(stateFilePath());
+if (running) fail(`a local lab system already runs (pid ${running.pid}); stop it first, or set LAB_STATE_FILE for a second one`, 1);
 await assertPortFree('127.0.0.1', options.port, '--port');
 await assertPortFree('127.0.0.1', options.adminPort, '--admin-port');
 for (let n = 1; n <= options.replicas; n += 1) await assertPortFree(`127.0.0.${n + 1}`, options.serverPort, '--server-port');
@@ -101,12 +105,16 @@ const stack = new LocalStack({
 });
 
 let client: ManagedProcess | undefined;
+let controlApi: StackControlApi | undefined;
 let stopping = false;
+const stateFile = stateFilePath();
 
 async function shutdown(reason: string, code: number): Promise<never> {
   if (stopping) process.exit(code);
   stopping = true;
   say(`${reason}; stopping every process`);
+  removeStateFile(stateFile, process.pid);
+  await controlApi?.close();
   // The client first, so its final summary is printed while Envoy still runs.
   await client?.stop('SIGTERM', 5000);
   await stack.stop();
@@ -122,6 +130,7 @@ process.stdout.on('error', () => {
 });
 // Whatever ends this process, no child outlives it.
 process.on('exit', () => {
+  removeStateFile(stateFile, process.pid);
   client?.signal('SIGKILL');
   stack.killNow();
 });
@@ -133,6 +142,9 @@ try {
 } catch (error) {
   await shutdown(`start-up failed: ${error instanceof Error ? error.message : String(error)}`, 1);
 }
+// `npm run lab -- <verb>` (local driver) finds this system through the state file and drives it over this API.
+controlApi = new StackControlApi(stack);
+writeStateFile(stateFile, { pid: process.pid, controlUrl: await controlApi.listen(), startedAt: new Date().toISOString() });
 const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
 say(
   `ready in ${seconds}s: Envoy reports ${options.replicas}/${options.replicas} replicas healthy; ` +

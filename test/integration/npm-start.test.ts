@@ -1,6 +1,7 @@
 // `npm start`: the Docker-free system from one command. It prints `ready` once Envoy reports every replica
 // healthy, the worker client's lines show the replicas taking turns, and SIGTERM leaves nothing running.
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { ManagedProcess } from '../../scripts/local/managed-process.js';
@@ -20,7 +21,8 @@ function startCommand(args: string[], env: NodeJS.ProcessEnv = {}): ManagedProce
   // Runs what `npm start -- <args>` runs, without npm in between, so the signal reaches it directly.
   return new ManagedProcess(process.execPath, ['--import', 'tsx', path.join('scripts', 'start.ts'), ...args], {
     cwd: projectRoot,
-    env: { ...process.env, ...env },
+    // Its own state file, so the test never meets (or replaces) a lab system the developer is running.
+    env: { ...process.env, LAB_STATE_FILE: path.join(tmpdir(), `lab-state-${process.pid}-${Math.random()}.json`), ...env },
     stdin: 'pipe',
   });
 }

@@ -1,0 +1,177 @@
+// `npm run lab -- <verb>`: one command over both ways to run the system. The docker driver drives the Compose
+// project, the local driver drives the Docker-free one (`npm start`); the verbs and their output are the same.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/control-cli-args.js';
+import type { FaultStateView } from '../../server/src/fault-state.js';
+import { chooseDriver, type DriverChoice } from './choose-driver.js';
+import { LabError, LB_POLICIES, type LabDriver, type LbPolicy } from './lab-driver.js';
+import { formatEnvoyView, formatReplicaTable, sampleReplicaRows } from './replica-table.js';
+
+const PROGRAM = 'lab';
+
+function integerIn(min: number, max: number, what: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}, got "${value}"`);
+    }
+    return parsed;
+  };
+}
+
+function usage(parse: (raw: string) => unknown) {
+  return (raw: string) => {
+    try {
+      return parse(raw);
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof UsageError ? error.message : String(error));
+    }
+  };
+}
+
+function stateLine(state: FaultStateView): string {
+  return `${state.replica}: health=${state.health} failRate=${state.failRate} failCode=${state.failCode} latencyMs=${state.latencyMs}`;
+}
+
+/** Builds the command tree; `run` gets the chosen driver for every verb. */
+function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Promise<void>): Command {
+  const program = new Command(PROGRAM)
+    .description('Scale, break and inspect the greeter replicas behind Envoy, with Docker or local processes.')
+    .option('--driver <driver>', 'docker or local (default: docker when a Docker engine answers, else local)')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      outputError: (message, write) =>
+        write(`${PROGRAM}: ${message.replace(/^error: /, '').replace(/^option '[^']+' argument '[^']*' is invalid\. /, '').replace(/^command-argument value '[^']*' is invalid for argument '[^']*'\. /, '')}`),
+    });
+
+  program
+    .command('up')
+    .description('start the system (Compose, or local processes in the background)')
+    .option('--replicas <n>', 'greeter replicas', integerIn(1, 50, '--replicas'), 3)
+    .action((options: { replicas: number }) =>
+      run(async (driver) => {
+        await driver.up(options.replicas);
+        console.log(`up: ${options.replicas} replicas; gRPC ${await driver.envoyTarget()}, admin ${await driver.adminUrl()}`);
+      }),
+    );
+  program.command('down').description('stop and remove everything the lab started').action(() =>
+    run(async (driver) => {
+      await driver.down();
+      console.log('down');
+    }),
+  );
+  program
+    .command('scale')
+    .argument('<n>', 'replicas', integerIn(1, 50, 'the replica count'))
+    .description('set the number of greeter replicas')
+    .action((count: number) =>
+      run(async (driver) => {
+        await driver.scale(count);
+        console.log(`scaled to ${count} replicas`);
+      }),
+    );
+  program
+    .command('ps')
+    .description("replicas with Envoy's health, active requests and share of recent traffic")
+    .option('--sample <ms>', 'how long to measure traffic', integerIn(100, 60_000, '--sample'), 1000)
+    .action((options: { sample: number }) =>
+      run(async (driver) => {
+        const rows = await sampleReplicaRows(await driver.replicas(), await driver.adminUrl(), options.sample);
+        console.log(formatReplicaTable(rows, await driver.policy(), options.sample));
+      }),
+    );
+  const signalVerbs: [string, string, (driver: LabDriver, name: string) => Promise<void>][] = [
+    ['kill', 'SIGKILL one replica', (d, n) => d.kill(n)],
+    ['stop', 'stop one replica gracefully (SIGTERM, drain) and wait for it', (d, n) => d.stop(n)],
+    ['pause', 'freeze one replica (a hung process: connections open, no answers)', (d, n) => d.pause(n)],
+    ['resume', 'unfreeze a paused replica', (d, n) => d.resume(n)],
+  ];
+  for (const [verb, description, act] of signalVerbs) {
+    program
+      .command(verb)
+      .argument('<replica>', 'e.g. grpc-server-2')
+      .description(description)
+      .action((name: string) =>
+        run(async (driver) => {
+          await act(driver, name);
+          console.log(`${verb}: ${name}`);
+        }),
+      );
+  }
+  program
+    .command('health')
+    .argument('<replica>')
+    .argument('<status>', 'serving or not-serving', usage(parseHealthArg))
+    .description("set one replica's gRPC health")
+    .action((name: string, health: 'SERVING' | 'NOT_SERVING') => run(async (driver) => console.log(stateLine(await driver.setFaults(name, { health })))));
+  program
+    .command('fail')
+    .argument('<replica>')
+    .argument('<rate>', 'share of calls to fail, 0-1', usage(parseRateArg))
+    .option('--code <status>', 'gRPC status of the failures', usage(parseCodeArg), 'UNAVAILABLE')
+    .description('make one replica fail a share of its calls')
+    .action((name: string, failRate: number, options: { code: string }) =>
+      run(async (driver) => console.log(stateLine(await driver.setFaults(name, { failRate, failCode: options.code })))),
+    );
+  program
+    .command('latency')
+    .argument('<replica>')
+    .argument('<ms>', 'added to every answer', usage(parseLatencyArg))
+    .description('add latency to one replica')
+    .action((name: string, latencyMs: number) => run(async (driver) => console.log(stateLine(await driver.setFaults(name, { latencyMs })))));
+  program
+    .command('reset')
+    .argument('<replica>')
+    .description('SERVING, no failures, no latency')
+    .action((name: string) =>
+      run(async (driver) => console.log(stateLine(await driver.setFaults(name, { health: 'SERVING', failRate: 0, latencyMs: 0 })))),
+    );
+  program
+    .command('policy')
+    .argument('[policy]', LB_POLICIES.join(' | '), (value: string) => {
+      const upper = value.toUpperCase().replace(/-/g, '_');
+      if (!LB_POLICIES.includes(upper as LbPolicy)) throw new InvalidArgumentError(`policy must be one of ${LB_POLICIES.join(', ')}, got "${value}"`);
+      return upper as LbPolicy;
+    })
+    .option('--hash-header <name>', 'request header RING_HASH and MAGLEV hash on (default x-lab-key)')
+    .description("show or switch Envoy's load-balancing policy (Envoy restarts with a config derived from envoy.yaml)")
+    .action((policy: LbPolicy | undefined, options: { hashHeader?: string }) =>
+      run(async (driver) => {
+        if (policy) await driver.setPolicy({ policy, ...(options.hashHeader ? { hashHeader: options.hashHeader } : {}) });
+        const current = await driver.policy();
+        console.log(`policy ${current.policy}${current.hashHeader ? ` (hash on ${current.hashHeader})` : ''}`);
+      }),
+    );
+  program.command('envoy').description("Envoy's view: hosts, health flags, retries, ejections, overflows").action(() =>
+    run(async (driver) => console.log(await formatEnvoyView(await driver.adminUrl()))),
+  );
+  return program;
+}
+
+let driverOption: DriverChoice | undefined;
+const program = buildProgram(async (action) => {
+  const { driver, reason } = await chooseDriver(driverOption);
+  console.log(`${PROGRAM}: driver ${driver.kind} (${reason})`);
+  await action(driver);
+});
+program.hook('preAction', (thisCommand) => {
+  const value = thisCommand.opts<{ driver?: string }>().driver;
+  if (value !== undefined && value !== 'docker' && value !== 'local') {
+    throw new LabError(`--driver must be docker or local, got "${value}"`, 2);
+  }
+  driverOption = value;
+});
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  if (error instanceof LabError) {
+    console.error(`${PROGRAM}: ${error.message}`);
+    process.exit(error.exitCode);
+  }
+  // Not a user mistake: keep the stack, it is the only clue to a bug.
+  console.error(`${PROGRAM}: unexpected error`, error);
+  process.exit(1);
+}

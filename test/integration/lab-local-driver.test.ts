@@ -1,0 +1,119 @@
+// The `lab` command on the local driver: every verb against a real background system (replica processes, the
+// DNS responder, a real Envoy), checked through Envoy's admin view and the processes themselves.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
+import { projectRoot } from '../../scripts/envoy/project-paths.js';
+import { clusterHosts } from '../../scripts/envoy/envoy-admin.js';
+import { LabError } from '../../scripts/lab/lab-driver.js';
+import { LocalDriver } from '../../scripts/lab/local-driver.js';
+import { freePort } from '../../scripts/local/free-port.js';
+import { ManagedProcess } from '../../scripts/local/managed-process.js';
+import { pollUntil } from '../../scripts/local/poll-until.js';
+import { readStateFile } from '../../scripts/local/stack-state-file.js';
+import { envoyForTests } from '../helpers/envoy-for-tests.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'lab-local-'));
+const stateFile = path.join(dir, 'local-stack.json');
+let driver: LocalDriver;
+let serverPort: number;
+
+beforeAll(async () => {
+  const envoy = await envoyForTests();
+  process.env.ENVOY_BIN = envoy.path;
+  serverPort = await freePort();
+  driver = new LocalDriver({ stateFile, ports: { port: await freePort(), adminPort: await freePort(), serverPort } });
+  await driver.up(2);
+});
+
+afterAll(async () => {
+  await driver?.down();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the real CLI against this test's system; resolves with its exit code and lines. */
+async function lab(...args: string[]): Promise<{ code: number | NodeJS.Signals; stdout: string[]; stderr: string[] }> {
+  const child = new ManagedProcess(process.execPath, ['--import', 'tsx', path.join('scripts', 'lab', 'lab.ts'), '--driver', 'local', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, LAB_STATE_FILE: stateFile },
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  child.onLine((line, stream) => (stream === 'stdout' ? stdout : stderr).push(line));
+  const code = await child.exited;
+  return { code, stdout, stderr };
+}
+
+test('up started a background system that answers through Envoy, found through its state file', async () => {
+  expect(readStateFile(stateFile)).toBeDefined();
+  expect((await driver.replicas()).map((r) => [r.name, r.state])).toEqual([
+    ['grpc-server-1', 'running'],
+    ['grpc-server-2', 'running'],
+  ]);
+  const client = createGreeterClient(await driver.envoyTarget());
+  try {
+    expect(await callGreeter(client, 'lab', 3000)).toMatchObject({ ok: true });
+  } finally {
+    client.close();
+  }
+});
+
+test('lab ps (CLI) names the driver, then one row per replica with Envoy health and traffic share', async () => {
+  const result = await lab('ps', '--sample', '200');
+  expect(result.code, result.stderr.join('\n')).toBe(0);
+  expect(result.stdout[0]).toBe('lab: driver local (--driver local)');
+  expect(result.stdout[1]).toBe('policy ROUND_ROBIN');
+  expect(result.stdout[2]).toMatch(/^NAME\s+ADDRESS\s+STATE\s+ENVOY\s+ACTIVE\s+RQ\/S\s+ERR\/S\s+SHARE/);
+  expect(result.stdout.slice(3)).toEqual([
+    expect.stringMatching(new RegExp(`^grpc-server-1\\s+127\\.0\\.0\\.2:${serverPort}\\s+running\\s+healthy\\s`)),
+    expect.stringMatching(new RegExp(`^grpc-server-2\\s+127\\.0\\.0\\.3:${serverPort}\\s+running\\s+healthy\\s`)),
+  ]);
+});
+
+test('scale, health, pause/resume, kill and stop each do what they say, as Envoy sees it', async () => {
+  const admin = await driver.adminUrl();
+  const flagsOf = async (ip: string) => (await clusterHosts(admin, 'grpc_server')).find((h) => h.address.startsWith(`${ip}:`))?.healthFlags;
+
+  await driver.scale(3);
+  expect((await clusterHosts(admin, 'grpc_server')).filter((h) => h.healthy)).toHaveLength(3);
+
+  expect(await driver.setFaults('grpc-server-2', { health: 'NOT_SERVING' })).toMatchObject({ replica: 'grpc-server-2', health: 'NOT_SERVING' });
+  await pollUntil('grpc-server-2 failed_active_hc', async () => (await flagsOf('127.0.0.3'))?.includes('failed_active_hc'), { timeoutMs: 5000 });
+  await driver.setFaults('grpc-server-2', { health: 'SERVING' });
+
+  await driver.pause('grpc-server-3');
+  expect((await driver.replicas()).find((r) => r.name === 'grpc-server-3')?.state).toBe('paused');
+  await driver.resume('grpc-server-3');
+  expect((await driver.replicas()).find((r) => r.name === 'grpc-server-3')?.state).toBe('running');
+
+  await driver.kill('grpc-server-1');
+  await driver.stop('grpc-server-3');
+  expect((await driver.replicas()).map((r) => r.name)).toEqual(['grpc-server-2']);
+  await pollUntil('Envoy to drop the two hosts', async () => (await clusterHosts(admin, 'grpc_server')).length === 1, { timeoutMs: 5000 });
+  await driver.scale(2);
+});
+
+test('a replica that does not exist is one clear error with exit code 2, and nothing changes', async () => {
+  await expect(driver.kill('grpc-server-9')).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/no replica named grpc-server-9/) });
+  expect(await driver.replicas()).toHaveLength(2);
+  const result = await lab('kill', 'grpc-server-9');
+  expect(result.code).toBe(2);
+  expect(result.stderr).toEqual([expect.stringMatching(/^lab: no replica named grpc-server-9 \(live: grpc-server-\d, grpc-server-\d\)$/)]);
+});
+
+test('a bad verb or argument is one line and exit code 2', async () => {
+  const verb = await lab('explode');
+  expect(verb.code).toBe(2);
+  expect(verb.stderr).toEqual(["lab: unknown command 'explode'"]);
+  const rate = await lab('fail', 'grpc-server-1', '2');
+  expect(rate.code).toBe(2);
+  expect(rate.stderr).toEqual(['lab: rate must be a number 0-1, got "2"']);
+});
+
+test('with no local system running, a verb says how to start one (exit 1)', async () => {
+  const lonely = new LocalDriver({ stateFile: path.join(dir, 'nothing-here.json') });
+  await expect(lonely.replicas()).rejects.toBeInstanceOf(LabError);
+  await expect(lonely.replicas()).rejects.toThrow('no local lab system is running; start one with `npm run lab -- up` or `npm start`');
+});
