@@ -1,0 +1,130 @@
+import { Command, CommanderError } from 'commander';
+import { checkTarget, LOAD_DEFAULTS, LoadOptionsError, NUMBER_RULES, planLoad, type LoadOptions, type LoadPlan } from './load-options.js';
+
+/** What `npm run load` was asked to do. */
+export interface LoadCliConfig {
+  options: LoadOptions;
+  /** The options checked; the CLI stops on a bad one before anything runs. */
+  plan: LoadPlan;
+  /** Print the report as one JSON object instead of the text table. */
+  json: boolean;
+}
+
+/** `--help` was asked for: the text is ready and the program should exit 0. */
+export class LoadHelpRequested extends Error {
+  override readonly name = 'LoadHelpRequested';
+  constructor(readonly helpText: string) {
+    super('help requested');
+  }
+}
+
+/** Parses the load CLI's flags (`argv` without node and script) and ENVOY_ADDRESS; throws LoadOptionsError. */
+export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): LoadCliConfig {
+  const program = buildProgram();
+  let helpText = '';
+  program.configureOutput({
+    writeOut: (text) => {
+      helpText += text;
+    },
+    // Commander's error is rethrown below as one LoadOptionsError line; printing it here would add another.
+    writeErr: () => {},
+  });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') throw new LoadHelpRequested(helpText);
+      throw new LoadOptionsError(`${oneLine(error.message.replace(/^error: /, ''))} (see --help)`);
+    }
+    throw error;
+  }
+  const flags = program.opts<{
+    target?: string;
+    concurrency?: string;
+    rate?: string;
+    duration?: string;
+    count?: string;
+    deadline?: string;
+    metadata: string[];
+    keyHeader?: string;
+    keys?: string;
+    workers?: string;
+    json?: boolean;
+    name?: string;
+  }>();
+
+  const envTarget = env['ENVOY_ADDRESS'];
+  const options: LoadOptions = {
+    target:
+      flags.target !== undefined
+        ? flags.target
+        : envTarget !== undefined
+          ? checkTarget(envTarget, 'ENVOY_ADDRESS')
+          : LOAD_DEFAULTS.target,
+    concurrency: integerFlag(flags.concurrency, NUMBER_RULES.concurrency),
+    rate: decimalFlag(flags.rate, NUMBER_RULES.rate),
+    durationS: decimalFlag(flags.duration, NUMBER_RULES.durationS),
+    count: integerFlag(flags.count, NUMBER_RULES.count),
+    deadlineMs: integerFlag(flags.deadline, NUMBER_RULES.deadlineMs),
+    metadata: flags.metadata.map(parseMetadataPair),
+    keyHeader: flags.keyHeader,
+    keys: integerFlag(flags.keys, NUMBER_RULES.keys),
+    workers: integerFlag(flags.workers, NUMBER_RULES.workers),
+    name: flags.name,
+  };
+  return { options, plan: planLoad(options), json: flags.json === true };
+}
+
+function buildProgram(): Command {
+  return new Command('grpc-load')
+    .description(
+      'Sends SayHello calls as fast as --concurrency allows (closed loop) or at --rate per second (open loop), ' +
+        'then reports counts, throughput, latency percentiles and which hosts answered.',
+    )
+    .option('--target <host:port>', `gRPC target (env ENVOY_ADDRESS, default ${LOAD_DEFAULTS.target})`)
+    .option('--concurrency <n>', `calls in flight at most; closed loop: n lanes (default ${LOAD_DEFAULTS.concurrency})`)
+    .option('--rate <r>', 'open loop: start r calls per second on a fixed schedule; a call due while --concurrency calls are in flight is skipped and counted')
+    .option('--duration <s>', `seconds of sending (default ${LOAD_DEFAULTS.durationS}; not with --count)`)
+    .option('--count <n>', 'total calls to send (not with --duration)')
+    .option('--deadline <ms>', `deadline of each call (default ${LOAD_DEFAULTS.deadlineMs})`)
+    .option('--metadata <key=value>', 'header sent on every call (repeatable)', (value: string, all: string[]) => [...all, value], [])
+    .option('--key-header <name>', 'with --keys: call i sends <name>: key-<i % keys>; the report maps each key to its hosts')
+    .option('--keys <k>', 'number of distinct keys for --key-header')
+    .option('--workers <w>', `worker threads sharing concurrency, rate and count (default ${LOAD_DEFAULTS.workers})`)
+    .option('--name <name>', `name sent in every SayHello (default ${LOAD_DEFAULTS.name})`)
+    .option('--json', 'print the report as one JSON object (progress stays on stderr)')
+    .allowExcessArguments(false)
+    .exitOverride();
+}
+
+interface FlagRule {
+  flag: string;
+  expected: string;
+}
+
+function integerFlag(raw: string | undefined, rule: FlagRule): number | undefined {
+  if (raw === undefined) return undefined;
+  // Number() would accept "", " 5", "1e3" and "0x10" without complaint.
+  if (!/^\d+$/.test(raw)) throw invalid(raw, rule);
+  return Number(raw);
+}
+
+function decimalFlag(raw: string | undefined, rule: FlagRule): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw invalid(raw, rule);
+  return Number(raw);
+}
+
+function parseMetadataPair(raw: string): [string, string] {
+  const at = raw.indexOf('=');
+  if (at <= 0) throw new LoadOptionsError(`--metadata must be key=value, got ${JSON.stringify(raw)}`);
+  return [raw.slice(0, at), raw.slice(at + 1)];
+}
+
+function invalid(raw: string, rule: FlagRule): LoadOptionsError {
+  return new LoadOptionsError(`${rule.flag} must be ${rule.expected}, got ${JSON.stringify(raw)}`);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

@@ -1,0 +1,178 @@
+/** What a load run should do, as a library caller or the CLI states it; every field but `target` has a default. */
+export interface LoadOptions {
+  /** gRPC target host:port (the CLI also reads ENVOY_ADDRESS); default localhost:5000. */
+  target?: string;
+  /** Calls in flight at most; in a closed loop also the number of lanes. Default 10. */
+  concurrency?: number;
+  /** Calls started per second on a fixed schedule (open loop); omitted = closed loop. */
+  rate?: number;
+  /** Seconds during which calls are started; default 10 when `count` is not given either. */
+  durationS?: number;
+  /** Total calls to send; excludes `durationS`. */
+  count?: number;
+  /** Deadline of each call in ms; default 2000. */
+  deadlineMs?: number;
+  /** Metadata sent on every call, as pairs (a name may repeat) or a record. */
+  metadata?: ReadonlyArray<readonly [string, string]> | Readonly<Record<string, string>>;
+  /** With `keys`: call i sends header `keyHeader: key-${i % keys}`, and the report maps each key to its hosts. */
+  keyHeader?: string;
+  keys?: number;
+  /** Worker threads sharing concurrency, rate and count; 1 = run in the calling thread. Default 1. */
+  workers?: number;
+  /** Name sent in every SayHello; default "load". */
+  name?: string;
+}
+
+/** When a run stops starting calls. */
+export type LoadLimit = { kind: 'duration'; ms: number } | { kind: 'count'; calls: number };
+
+/** A validated, complete LoadOptions with defaults applied. */
+export interface LoadPlan {
+  target: string;
+  concurrency: number;
+  /** Calls per second for the whole run (all workers together); null = closed loop. */
+  rate: number | null;
+  limit: LoadLimit;
+  deadlineMs: number;
+  metadata: Array<[string, string]>;
+  keys: { header: string; count: number } | null;
+  workers: number;
+  name: string;
+}
+
+/** A user mistake in the options: the CLI prints the one-line message and exits 2; runLoad rejects with it. */
+export class LoadOptionsError extends Error {
+  override readonly name = 'LoadOptionsError';
+}
+
+/** Defaults of the options a caller may leave out. */
+export const LOAD_DEFAULTS = {
+  target: 'localhost:5000',
+  concurrency: 10,
+  durationS: 10,
+  deadlineMs: 2000,
+  workers: 1,
+  name: 'load',
+} as const;
+
+// setTimeout fires after 1 ms for delays above 2^31-1 ms, so no deadline or duration may exceed it.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The range each numeric option must fall in; the message names the CLI flag, which library callers also know. */
+export interface NumberRule {
+  flag: string;
+  integer: boolean;
+  /** Inclusive lower bound for integers, exclusive for decimals (which must be above 0). */
+  min: number;
+  max: number;
+  expected: string;
+}
+
+/** The checks of every numeric option. */
+export const NUMBER_RULES = {
+  concurrency: { flag: '--concurrency', integer: true, min: 1, max: 10_000, expected: 'an integer from 1 to 10000' },
+  rate: { flag: '--rate', integer: false, min: 0, max: 100_000, expected: 'calls per second, above 0 and at most 100000' },
+  durationS: {
+    flag: '--duration',
+    integer: false,
+    min: 0,
+    max: Math.floor(MAX_TIMER_MS / 1000),
+    expected: `seconds, above 0 and at most ${Math.floor(MAX_TIMER_MS / 1000)}`,
+  },
+  count: { flag: '--count', integer: true, min: 1, max: Number.MAX_SAFE_INTEGER, expected: 'a positive integer' },
+  deadlineMs: { flag: '--deadline', integer: true, min: 1, max: MAX_TIMER_MS, expected: `an integer (ms) from 1 to ${MAX_TIMER_MS}` },
+  keys: { flag: '--keys', integer: true, min: 1, max: 1_000_000, expected: 'an integer from 1 to 1000000' },
+  workers: { flag: '--workers', integer: true, min: 1, max: 64, expected: 'an integer from 1 to 64' },
+} as const satisfies Record<string, NumberRule>;
+
+// Names the transport or grpc-js owns; a user value would be dropped or break the call.
+const RESERVED_HEADERS = new Set(['content-type', 'te', 'host', 'user-agent']);
+
+/** Checks every option and applies the defaults; throws LoadOptionsError naming the first bad one. */
+export function planLoad(options: LoadOptions): LoadPlan {
+  const target = checkTarget(options.target ?? LOAD_DEFAULTS.target, '--target');
+  const concurrency = checkNumber(NUMBER_RULES.concurrency, options.concurrency ?? LOAD_DEFAULTS.concurrency);
+  const rate = options.rate === undefined ? null : checkNumber(NUMBER_RULES.rate, options.rate);
+  if (options.durationS !== undefined && options.count !== undefined) {
+    throw new LoadOptionsError('--duration and --count cannot be used together: exactly one of them decides when the run ends');
+  }
+  const limit: LoadLimit =
+    options.count !== undefined
+      ? { kind: 'count', calls: checkNumber(NUMBER_RULES.count, options.count) }
+      : { kind: 'duration', ms: Math.round(checkNumber(NUMBER_RULES.durationS, options.durationS ?? LOAD_DEFAULTS.durationS) * 1000) };
+  const deadlineMs = checkNumber(NUMBER_RULES.deadlineMs, options.deadlineMs ?? LOAD_DEFAULTS.deadlineMs);
+  const metadata = checkMetadata(options.metadata ?? []);
+  const keys = checkKeys(options.keyHeader, options.keys, metadata);
+  const workers = checkNumber(NUMBER_RULES.workers, options.workers ?? LOAD_DEFAULTS.workers);
+  if (workers > concurrency) {
+    throw new LoadOptionsError(
+      `--workers (${workers}) cannot exceed --concurrency (${concurrency}): each worker needs at least one call in flight`,
+    );
+  }
+  const name = options.name ?? LOAD_DEFAULTS.name;
+  if (name.trim() === '') throw new LoadOptionsError(`--name must be a non-empty name, got ${JSON.stringify(name)}`);
+  return { target, concurrency, rate, limit, deadlineMs, metadata, keys, workers, name };
+}
+
+/** Checks a gRPC target: host:port, optionally behind a dns:/ipv4:/ipv6: scheme; `source` names it in the error. */
+export function checkTarget(target: string, source: string): string {
+  const address = target.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/, '');
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d+)$/.exec(address);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || !(port >= 1 && port <= 65535)) {
+    throw new LoadOptionsError(`${source} must be host:port with a port from 1 to 65535, got ${JSON.stringify(target)}`);
+  }
+  return target;
+}
+
+/** Checks a number against its rule; returns it unchanged. */
+export function checkNumber(rule: NumberRule, value: number): number {
+  const inRange = rule.integer ? Number.isInteger(value) && value >= rule.min : Number.isFinite(value) && value > rule.min;
+  if (!inRange || value > rule.max) {
+    throw new LoadOptionsError(`${rule.flag} must be ${rule.expected}, got ${JSON.stringify(String(value))}`);
+  }
+  return value;
+}
+
+/** Checks a header name a user gave (--metadata or --key-header) and returns it lower-cased, as HTTP/2 sends it. */
+export function checkHeaderName(name: string, flag: string): string {
+  const lower = name.toLowerCase();
+  if (!/^[0-9a-z_.-]+$/.test(lower)) {
+    throw new LoadOptionsError(`${flag} header name must be letters, digits, "-", "_" or ".", got ${JSON.stringify(name)}`);
+  }
+  // Binary (-bin) values would need bytes, and grpc-* names are the protocol's own.
+  if (lower.endsWith('-bin') || lower.startsWith('grpc-') || RESERVED_HEADERS.has(lower)) {
+    throw new LoadOptionsError(`${flag} header name ${JSON.stringify(name)} is reserved by gRPC or HTTP/2`);
+  }
+  return lower;
+}
+
+function checkMetadata(
+  metadata: ReadonlyArray<readonly [string, string]> | Readonly<Record<string, string>>,
+): Array<[string, string]> {
+  const pairs: ReadonlyArray<readonly [string, string]> = Array.isArray(metadata)
+    ? (metadata as ReadonlyArray<readonly [string, string]>)
+    : Object.entries(metadata);
+  return pairs.map(([key, value]) => {
+    // gRPC ASCII metadata values are printable ASCII; anything else is rejected by the transport mid-run.
+    if (!/^[\x20-\x7e]*$/.test(value)) {
+      throw new LoadOptionsError(`--metadata value of ${JSON.stringify(key)} must be printable ASCII, got ${JSON.stringify(value)}`);
+    }
+    return [checkHeaderName(key, '--metadata'), value];
+  });
+}
+
+function checkKeys(
+  header: string | undefined,
+  count: number | undefined,
+  metadata: ReadonlyArray<readonly [string, string]>,
+): LoadPlan['keys'] {
+  if (header === undefined && count === undefined) return null;
+  if (header === undefined) throw new LoadOptionsError('--keys needs --key-header: the header that carries each key');
+  if (count === undefined) throw new LoadOptionsError('--key-header needs --keys: how many distinct keys to send');
+  const name = checkHeaderName(header, '--key-header');
+  if (metadata.some(([key]) => key === name)) {
+    throw new LoadOptionsError(`--key-header ${JSON.stringify(name)} is also set by --metadata: the key must be the only value`);
+  }
+  return { header: name, count: checkNumber(NUMBER_RULES.keys, count) };
+}

@@ -1,0 +1,20 @@
+import { createGreeterClient } from '../greeter-call.js';
+import { callGreeterWithMetadata, metadataOf } from './greeter-call-with-metadata.js';
+import { LoadRunner } from './load-runner.js';
+import type { ShardPlan } from './shard-plan.js';
+
+/** A LoadRunner for `shard` calling over its own channel, which is closed once the runner has finished. */
+export function runnerOnChannel(shard: ShardPlan): LoadRunner {
+  const client = createGreeterClient(shard.target);
+  const base = metadataOf(shard.metadata);
+  const runner = new LoadRunner(shard, (key, signal) => {
+    let metadata = base;
+    if (key !== undefined && shard.keys) {
+      metadata = base.clone();
+      metadata.set(shard.keys.header, key);
+    }
+    return callGreeterWithMetadata(client, shard.name, metadata, shard.deadlineMs, signal);
+  });
+  void runner.finished.then(() => client.close());
+  return runner;
+}

@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { CallResult } from '../../client/src/greeter-call.js';
+import { planLoad, type LoadOptions } from '../../client/src/load/load-options.js';
+import { LoadRunner, type ShardCall } from '../../client/src/load/load-runner.js';
+import { splitPlan } from '../../client/src/load/shard-plan.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function shardOf(options: LoadOptions) {
+  const [shard] = splitPlan(planLoad(options));
+  if (!shard) throw new Error('no shard');
+  return shard;
+}
+
+/** A call that answers after `ms` on the (possibly fake) timers, or settles CANCELLED when aborted first. */
+function callTaking(ms: (n: number) => number, outcome: (n: number) => CallResult = () => okResult): ShardCall & { keys: Array<string | undefined> } {
+  let n = 0;
+  const keys: Array<string | undefined> = [];
+  const call = (key: string | undefined, signal: AbortSignal): Promise<CallResult> => {
+    const mine = n++;
+    keys.push(key);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(outcome(mine)), ms(mine));
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve({ ok: false, code: 1, codeName: 'CANCELLED', details: '', latencyMs: 0 });
+      });
+    });
+  };
+  return Object.assign(call, { keys });
+}
+
+const okResult: CallResult = { ok: true, hostname: 'a', message: '', latencyMs: 1, code: 0 };
+
+describe('LoadRunner closed loop', () => {
+  it('keeps exactly `concurrency` calls going and sends exactly --count', async () => {
+    vi.useFakeTimers();
+    let inFlight = 0;
+    let peak = 0;
+    const inner = callTaking(() => 10);
+    const runner = new LoadRunner(shardOf({ concurrency: 3, count: 30, keyHeader: 'x-k', keys: 4 }), (key, signal) => {
+      peak = Math.max(peak, ++inFlight);
+      return inner(key, signal).finally(() => inFlight--);
+    });
+    runner.start();
+    await vi.advanceTimersByTimeAsync(100);
+    const result = await runner.finished;
+    expect(result.tally).toMatchObject({ sent: 30, ok: 30, failed: 0, inFlight: 0 });
+    expect(peak).toBe(3);
+    expect(result.interrupted).toBe(false);
+    expect(inner.keys.slice(0, 6)).toEqual(['key-0', 'key-1', 'key-2', 'key-3', 'key-0', 'key-1']);
+  });
+
+  it('stops starting calls at the end of --duration', async () => {
+    vi.useFakeTimers();
+    const runner = new LoadRunner(shardOf({ concurrency: 2, durationS: 1 }), callTaking(() => 100));
+    runner.start();
+    await vi.advanceTimersByTimeAsync(1100);
+    const result = await runner.finished;
+    // Calls start at 0, 100, ..., 900 ms on each of the 2 lanes.
+    expect(result.tally.sent).toBe(20);
+  });
+});
+
+describe('LoadRunner open loop', () => {
+  it('starts calls on the rate schedule whatever the completions', async () => {
+    vi.useFakeTimers();
+    const starts: number[] = [];
+    const inner = callTaking(() => 25);
+    const runner = new LoadRunner(shardOf({ concurrency: 10, rate: 100, durationS: 1 }), (key, signal) => {
+      starts.push(performance.now());
+      return inner(key, signal);
+    });
+    const t0 = performance.now();
+    runner.start();
+    await vi.advanceTimersByTimeAsync(1100);
+    const result = await runner.finished;
+    expect(result.tally).toMatchObject({ sent: 100, ok: 100, skippedAtCap: 0 });
+    expect(starts.slice(0, 4).map((at) => Math.round(at - t0))).toEqual([0, 10, 20, 30]);
+  });
+
+  it('skips and counts a due call while `concurrency` calls are in flight', async () => {
+    vi.useFakeTimers();
+    const runner = new LoadRunner(shardOf({ concurrency: 2, rate: 100, durationS: 1 }), callTaking(() => 35));
+    runner.start();
+    await vi.advanceTimersByTimeAsync(1100);
+    const { tally } = await runner.finished;
+    // Each call holds a slot for 35 ms: of every 4 slots (40 ms) 2 start and 2 are skipped.
+    expect(tally.sent + tally.skippedAtCap).toBe(100);
+    expect(tally.sent).toBe(50);
+    expect(tally.sent).toBe(tally.ok + tally.failed);
+  });
+
+  it('with --count sends exactly that many even when slots are skipped', async () => {
+    vi.useFakeTimers();
+    const runner = new LoadRunner(shardOf({ concurrency: 1, rate: 100, count: 10 }), callTaking(() => 15));
+    runner.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    const { tally } = await runner.finished;
+    expect(tally.sent).toBe(10);
+    expect(tally.skippedAtCap).toBeGreaterThan(0);
+  });
+});
+
+describe('LoadRunner accounting', () => {
+  const mixed = (n: number): CallResult =>
+    n % 7 === 3
+      ? { ok: false, code: 14, codeName: 'UNAVAILABLE', details: '', latencyMs: 2 }
+      : { ok: true, hostname: `h${n % 2}`, message: '', latencyMs: 2, code: 0 };
+
+  it.each([
+    ['closed', {}],
+    ['open', { rate: 2000 }],
+  ])('%s loop: stop() mid-run waits for calls in flight and sent == ok + failed', async (_mode, extra) => {
+    const runner = new LoadRunner(shardOf({ concurrency: 8, durationS: 30, ...extra }), callTaking((n) => n % 5, mixed));
+    runner.start();
+    setTimeout(() => runner.stop(), 60);
+    const { tally, interrupted } = await runner.finished;
+    expect(interrupted).toBe(true);
+    expect(tally.sent).toBeGreaterThan(10);
+    expect(tally.inFlight).toBe(0);
+    expect(tally.sent).toBe(tally.ok + tally.failed);
+    expect(tally.failedByCode['UNAVAILABLE']).toBeGreaterThan(0);
+  });
+
+  it('cancel() settles the calls in flight as CANCELLED failures', async () => {
+    const runner = new LoadRunner(shardOf({ concurrency: 4, durationS: 30 }), callTaking(() => 60_000));
+    runner.start();
+    runner.cancel();
+    const { tally, interrupted } = await runner.finished;
+    expect(interrupted).toBe(true);
+    expect(tally).toMatchObject({ sent: 4, ok: 0, failed: 4, failedByCode: { CANCELLED: 4 } });
+  });
+
+  it('a call that rejects still counts once, as UNKNOWN', async () => {
+    const runner = new LoadRunner(shardOf({ concurrency: 2, count: 6 }), () => Promise.reject(new Error('bug')));
+    runner.start();
+    const { tally } = await runner.finished;
+    expect(tally).toMatchObject({ sent: 6, ok: 0, failed: 6, failedByCode: { UNKNOWN: 6 } });
+  });
+
+  it('stop() before start() sends nothing and reports interrupted', async () => {
+    const runner = new LoadRunner(shardOf({ count: 5 }), callTaking(() => 1));
+    runner.stop();
+    runner.start();
+    const { tally, interrupted } = await runner.finished;
+    expect(tally.sent).toBe(0);
+    expect(interrupted).toBe(true);
+  });
+});
