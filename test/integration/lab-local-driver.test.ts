@@ -1,43 +1,25 @@
 // The `lab` command on the local driver: every verb against a real background system (replica processes, the
 // DNS responder, a real Envoy), checked through Envoy's admin view and the processes themselves.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
 import { projectRoot } from '../../scripts/envoy/project-paths.js';
 import { clusterHosts } from '../../scripts/envoy/envoy-admin.js';
 import { LabError } from '../../scripts/lab/lab-driver.js';
 import { LocalDriver } from '../../scripts/lab/local-driver.js';
-import { freePort } from '../../scripts/local/free-port.js';
 import { ManagedProcess } from '../../scripts/local/managed-process.js';
 import { pollUntil } from '../../scripts/local/poll-until.js';
 import { readStateFile } from '../../scripts/local/stack-state-file.js';
-import { envoyForTests } from '../helpers/envoy-for-tests.js';
+import { useLabSystem } from '../helpers/lab-system-fixture.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'lab-local-'));
-const stateFile = path.join(dir, 'local-stack.json');
-let driver: LocalDriver;
-let serverPort: number;
-
-beforeAll(async () => {
-  const envoy = await envoyForTests();
-  process.env.ENVOY_BIN = envoy.path;
-  serverPort = await freePort();
-  driver = new LocalDriver({ stateFile, ports: { port: await freePort(), adminPort: await freePort(), serverPort } });
-  await driver.up(2);
-});
-
-afterAll(async () => {
-  await driver?.down();
-  rmSync(dir, { recursive: true, force: true });
-});
+const system = useLabSystem(2);
+const driver = (): LocalDriver => system.driver;
 
 /** Runs the real CLI against this test's system; resolves with its exit code and lines. */
 async function lab(...args: string[]): Promise<{ code: number | NodeJS.Signals; stdout: string[]; stderr: string[] }> {
   const child = new ManagedProcess(process.execPath, ['--import', 'tsx', path.join('scripts', 'lab', 'lab.ts'), '--driver', 'local', ...args], {
     cwd: projectRoot,
-    env: { ...process.env, LAB_STATE_FILE: stateFile },
+    env: { ...process.env, LAB_STATE_FILE: system.stateFile },
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -47,12 +29,12 @@ async function lab(...args: string[]): Promise<{ code: number | NodeJS.Signals; 
 }
 
 test('up started a background system that answers through Envoy, found through its state file', async () => {
-  expect(readStateFile(stateFile)).toBeDefined();
-  expect((await driver.replicas()).map((r) => [r.name, r.state])).toEqual([
+  expect(readStateFile(system.stateFile)).toBeDefined();
+  expect((await driver().replicas()).map((r) => [r.name, r.state])).toEqual([
     ['grpc-server-1', 'running'],
     ['grpc-server-2', 'running'],
   ]);
-  const client = createGreeterClient(await driver.envoyTarget());
+  const client = createGreeterClient(await driver().envoyTarget());
   try {
     expect(await callGreeter(client, 'lab', 3000)).toMatchObject({ ok: true });
   } finally {
@@ -67,37 +49,37 @@ test('lab ps (CLI) names the driver, then one row per replica with Envoy health 
   expect(result.stdout[1]).toBe('policy ROUND_ROBIN');
   expect(result.stdout[2]).toMatch(/^NAME\s+ADDRESS\s+STATE\s+ENVOY\s+ACTIVE\s+RQ\/S\s+ERR\/S\s+SHARE/);
   expect(result.stdout.slice(3)).toEqual([
-    expect.stringMatching(new RegExp(`^grpc-server-1\\s+127\\.0\\.0\\.2:${serverPort}\\s+running\\s+healthy\\s`)),
-    expect.stringMatching(new RegExp(`^grpc-server-2\\s+127\\.0\\.0\\.3:${serverPort}\\s+running\\s+healthy\\s`)),
+    expect.stringMatching(new RegExp(`^grpc-server-1\\s+127\\.0\\.0\\.2:${system.serverPort}\\s+running\\s+healthy\\s`)),
+    expect.stringMatching(new RegExp(`^grpc-server-2\\s+127\\.0\\.0\\.3:${system.serverPort}\\s+running\\s+healthy\\s`)),
   ]);
 });
 
 test('scale, health, pause/resume, kill and stop each do what they say, as Envoy sees it', async () => {
-  const admin = await driver.adminUrl();
+  const admin = await driver().adminUrl();
   const flagsOf = async (ip: string) => (await clusterHosts(admin, 'grpc_server')).find((h) => h.address.startsWith(`${ip}:`))?.healthFlags;
 
-  await driver.scale(3);
+  await driver().scale(3);
   expect((await clusterHosts(admin, 'grpc_server')).filter((h) => h.healthy)).toHaveLength(3);
 
-  expect(await driver.setFaults('grpc-server-2', { health: 'NOT_SERVING' })).toMatchObject({ replica: 'grpc-server-2', health: 'NOT_SERVING' });
+  expect(await driver().setFaults('grpc-server-2', { health: 'NOT_SERVING' })).toMatchObject({ replica: 'grpc-server-2', health: 'NOT_SERVING' });
   await pollUntil('grpc-server-2 failed_active_hc', async () => (await flagsOf('127.0.0.3'))?.includes('failed_active_hc'), { timeoutMs: 5000 });
-  await driver.setFaults('grpc-server-2', { health: 'SERVING' });
+  await driver().setFaults('grpc-server-2', { health: 'SERVING' });
 
-  await driver.pause('grpc-server-3');
-  expect((await driver.replicas()).find((r) => r.name === 'grpc-server-3')?.state).toBe('paused');
-  await driver.resume('grpc-server-3');
-  expect((await driver.replicas()).find((r) => r.name === 'grpc-server-3')?.state).toBe('running');
+  await driver().pause('grpc-server-3');
+  expect((await driver().replicas()).find((r) => r.name === 'grpc-server-3')?.state).toBe('paused');
+  await driver().resume('grpc-server-3');
+  expect((await driver().replicas()).find((r) => r.name === 'grpc-server-3')?.state).toBe('running');
 
-  await driver.kill('grpc-server-1');
-  await driver.stop('grpc-server-3');
-  expect((await driver.replicas()).map((r) => r.name)).toEqual(['grpc-server-2']);
+  await driver().kill('grpc-server-1');
+  await driver().stop('grpc-server-3');
+  expect((await driver().replicas()).map((r) => r.name)).toEqual(['grpc-server-2']);
   await pollUntil('Envoy to drop the two hosts', async () => (await clusterHosts(admin, 'grpc_server')).length === 1, { timeoutMs: 5000 });
-  await driver.scale(2);
+  await driver().scale(2);
 });
 
 test('a replica that does not exist is one clear error with exit code 2, and nothing changes', async () => {
-  await expect(driver.kill('grpc-server-9')).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/no replica named grpc-server-9/) });
-  expect(await driver.replicas()).toHaveLength(2);
+  await expect(driver().kill('grpc-server-9')).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/no replica named grpc-server-9/) });
+  expect(await driver().replicas()).toHaveLength(2);
   const result = await lab('kill', 'grpc-server-9');
   expect(result.code).toBe(2);
   expect(result.stderr).toEqual([expect.stringMatching(/^lab: no replica named grpc-server-9 \(live: grpc-server-\d, grpc-server-\d\)$/)]);
@@ -113,7 +95,7 @@ test('a bad verb or argument is one line and exit code 2', async () => {
 });
 
 test('with no local system running, a verb says how to start one (exit 1)', async () => {
-  const lonely = new LocalDriver({ stateFile: path.join(dir, 'nothing-here.json') });
+  const lonely = new LocalDriver({ stateFile: path.join(path.dirname(system.stateFile), 'nothing-here.json') });
   await expect(lonely.replicas()).rejects.toBeInstanceOf(LabError);
   await expect(lonely.replicas()).rejects.toThrow('no local lab system is running; start one with `npm run lab -- up` or `npm start`');
 });

@@ -1,0 +1,57 @@
+import { clusterHosts } from '../../envoy/envoy-admin.js';
+import { CLUSTER_NAME } from '../../local/envoy-config.js';
+import { pollUntil } from '../../local/poll-until.js';
+import type { LabDriver } from '../lab-driver.js';
+import type { Experiment, ExperimentReport } from './experiment.js';
+
+/** Every experiment starts from, and returns the system to, this state. */
+export const BASELINE_REPLICAS = 3;
+
+/**
+ * The baseline: 3 running replicas, no faults, ROUND_ROBIN, every replica healthy in Envoy. Used before an
+ * experiment (so it measures only its own change) and after it (so the next one starts clean).
+ */
+export async function restoreBaseline(driver: LabDriver): Promise<void> {
+  for (const replica of await driver.replicas()) if (replica.state === 'paused') await driver.resume(replica.name);
+  await driver.scale(BASELINE_REPLICAS);
+  if ((await driver.policy()).policy !== 'ROUND_ROBIN') await driver.setPolicy({ policy: 'ROUND_ROBIN' });
+  for (const replica of await driver.replicas()) {
+    await driver.setFaults(replica.name, { health: 'SERVING', failRate: 0, latencyMs: 0 });
+  }
+  const adminUrl = await driver.adminUrl();
+  await pollUntil(
+    `Envoy to see ${BASELINE_REPLICAS} healthy replicas`,
+    async () => {
+      const hosts = await clusterHosts(adminUrl, CLUSTER_NAME);
+      return hosts.length === BASELINE_REPLICAS && hosts.every((h) => h.healthy);
+    },
+    // An ejected replica stays out for base_ejection_time (5 s, longer after repeats).
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+}
+
+/** Runs one experiment from the baseline and restores the baseline afterwards, whatever happened. */
+export async function runExperiment(
+  experiment: Experiment,
+  driver: LabDriver,
+  options: { quick: boolean; log?: (line: string) => void },
+): Promise<ExperimentReport> {
+  const log = options.log ?? (() => {});
+  await restoreBaseline(driver);
+  const startedAt = new Date();
+  try {
+    const outcome = await experiment.run({ driver, quick: options.quick, log });
+    return {
+      name: experiment.name,
+      title: experiment.title,
+      teaches: experiment.teaches,
+      driver: driver.kind,
+      startedAt: startedAt.toISOString(),
+      durationS: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
+      ...outcome,
+    };
+  } finally {
+    log('restoring the baseline (3 replicas, no faults, ROUND_ROBIN)');
+    await restoreBaseline(driver);
+  }
+}
