@@ -1,11 +1,19 @@
 // `npm run lab -- <verb>`: one command over both ways to run the system. The docker driver drives the Compose
 // project, the local driver drives the Docker-free one (`npm start`); the verbs and their output are the same.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/control-cli-args.js';
 import type { FaultStateView } from '../../server/src/fault-state.js';
+import { projectRoot } from '../envoy/project-paths.js';
 import { chooseDriver, type DriverChoice } from './choose-driver.js';
 import { LabError, LB_POLICIES, type LabDriver, type LbPolicy } from './lab-driver.js';
 import { formatEnvoyView, formatReplicaTable, sampleReplicaRows } from './replica-table.js';
+import { EXPERIMENTS } from './experiments/registry.js';
+import { formatExperimentHtml } from './experiments/report-html.js';
+import { formatExperimentText } from './experiments/report-text.js';
+import { runExperiment } from './experiments/run-experiment.js';
+
 
 const PROGRAM = 'lab';
 
@@ -146,13 +154,42 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
   program.command('envoy').description("Envoy's view: hosts, health flags, retries, ejections, overflows").action(() =>
     run(async (driver) => console.log(await formatEnvoyView(await driver.adminUrl()))),
   );
+  program
+    .command('experiment')
+    .argument('[name]', EXPERIMENTS.map((e) => e.name).join(' | '))
+    .option('--quick', 'short durations (what the tests run)')
+    .option('--json', 'print the report as one JSON object (progress goes to stderr)')
+    .option('--report <file>', 'write the HTML report here (default .lab/reports/<name>.html)')
+    .description('run an experiment: set up, load, change one thing, measure, restore; PASS/FAIL against its bounds')
+    .action(async (name: string | undefined, options: { quick?: boolean; json?: boolean; report?: string }) => {
+      if (name === undefined) {
+        for (const experiment of EXPERIMENTS) console.log(`${experiment.name.padEnd(10)} ${experiment.teaches}`);
+        return;
+      }
+      const experiment = EXPERIMENTS.find((e) => e.name === name);
+      if (!experiment) throw new LabError(`unknown experiment "${name}"; one of ${EXPERIMENTS.map((e) => e.name).join(', ')}`, 2);
+      machineReadable = options.json === true;
+      await run(async (driver) => {
+        const say = (line: string): void => void (machineReadable ? console.error(line) : console.log(line));
+        const report = await runExperiment(experiment, driver, { quick: options.quick === true, log: (line) => say(`experiment ${name}: ${line}`) });
+        const file = path.resolve(options.report ?? path.join(projectRoot, '.lab', 'reports', `${name}.html`));
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, formatExperimentHtml(report));
+        if (machineReadable) console.log(JSON.stringify({ ...report, reportFile: file }));
+        else console.log(`${formatExperimentText(report)}\nreport: ${file}`);
+        // A failed expectation is a result, not an error: exit 1 so scripts and CI can act on it.
+        if (!report.pass) process.exitCode = 1;
+      });
+    });
   return program;
 }
 
 let driverOption: DriverChoice | undefined;
+/** With --json, stdout carries only the JSON; the driver line and progress go to stderr. */
+let machineReadable = false;
 const program = buildProgram(async (action) => {
   const { driver, reason } = await chooseDriver(driverOption);
-  console.log(`${PROGRAM}: driver ${driver.kind} (${reason})`);
+  (machineReadable ? console.error : console.log)(`${PROGRAM}: driver ${driver.kind} (${reason})`);
   await action(driver);
 });
 program.hook('preAction', (thisCommand) => {
