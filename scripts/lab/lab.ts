@@ -13,6 +13,7 @@ import { EXPERIMENTS } from './experiments/registry.js';
 import { formatExperimentHtml } from './experiments/report-html.js';
 import { formatExperimentText } from './experiments/report-text.js';
 import { runExperiment } from './experiments/run-experiment.js';
+import { watch } from './watch.js';
 
 
 const PROGRAM = 'lab';
@@ -154,6 +155,27 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
   program.command('envoy').description("Envoy's view: hosts, health flags, retries, ejections, overflows").action(() =>
     run(async (driver) => console.log(await formatEnvoyView(await driver.adminUrl()))),
   );
+  program
+    .command('watch')
+    .description("a live view, redrawn every second: Envoy's health, traffic share, errors and probe latency per replica")
+    .option('--probe <rate>', 'calls per second the view sends itself, for latency (0: none)', integerIn(0, 1000, '--probe'), 10)
+    .option('--frames <n>', 'stop after n frames (default: until Ctrl-C)', integerIn(0, 1_000_000, '--frames'), 0)
+    .action((options: { probe: number; frames: number }) =>
+      run(async (driver) => {
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        process.once('SIGTERM', () => stop.abort());
+        // On a terminal the frame is redrawn in place; in a pipe or file, frames follow one another.
+        const redraw = process.stdout.isTTY === true;
+        await watch(driver, {
+          probeRate: options.probe,
+          frames: options.frames,
+          intervalMs: 1000,
+          signal: stop.signal,
+          render: (frame) => process.stdout.write(redraw ? `\x1b[H\x1b[2J${frame}\n` : `${frame}\n\n`),
+        });
+      }),
+    );
   program
     .command('experiment')
     .argument('[name]', EXPERIMENTS.map((e) => e.name).join(' | '))

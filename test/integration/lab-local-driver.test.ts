@@ -54,6 +54,17 @@ test('lab ps (CLI) names the driver, then one row per replica with Envoy health 
   ]);
 });
 
+test('lab watch (CLI) draws frames with Envoy health, traffic and probe latency per replica', async () => {
+  const result = await lab('watch', '--frames', '2', '--probe', '20');
+  expect(result.code, result.stderr.join('\n')).toBe(0);
+  const frames = result.stdout.filter((line) => line.startsWith('lab watch '));
+  expect(frames).toHaveLength(2);
+  const rows = result.stdout.filter((line) => /^grpc-server-\d/.test(line));
+  expect(rows).toHaveLength(4);
+  // The second frame: both replicas healthy, sharing the probe's traffic, with measured latency.
+  for (const row of rows.slice(2)) expect(row).toMatch(/^grpc-server-\d\s+running\s+healthy\s+[\d.]+\s+0\.0\s+\S+\s+\d+%\s+[\d.]+\s+[\d.]+$/);
+});
+
 test('scale, health, pause/resume, kill and stop each do what they say, as Envoy sees it', async () => {
   const admin = await driver().adminUrl();
   const flagsOf = async (ip: string) => (await clusterHosts(admin, 'grpc_server')).find((h) => h.address.startsWith(`${ip}:`))?.healthFlags;
