@@ -86,6 +86,7 @@ const CLUSTER_STATS: [string, string][] = [
   ['health_check.failure', 'health-check failures'],
   ['outlier_detection.ejections_active', 'ejected now'],
   ['outlier_detection.ejections_enforced_total', 'ejections'],
+  ['upstream_rq_active_overflow', 'circuit-breaker overflows (requests)'],
   ['upstream_rq_pending_overflow', 'circuit-breaker overflows (pending)'],
   ['upstream_cx_overflow', 'circuit-breaker overflows (connections)'],
   ['lb_healthy_panic', 'panic-mode requests'],
