@@ -75,8 +75,14 @@ export function normalizePolicyChoice(choice: PolicyChoice): PolicyChoice {
       2,
     );
   }
-  if (!HASH_POLICIES.includes(choice.policy)) return { policy: choice.policy };
-  return { policy: choice.policy, hashHeader: choice.hashHeader ?? DEFAULT_HASH_HEADER };
+  const panic = choice.panicThresholdPercent;
+  if (panic !== undefined && !(Number.isFinite(panic) && panic >= 0 && panic <= 100)) {
+    throw new LabError(`panic threshold must be a percentage from 0 to 100, got ${JSON.stringify(panic)}`, 2);
+  }
+  // 0 is what envoy.yaml runs, so it reads back as "left out".
+  const panicPart = panic !== undefined && panic !== 0 ? { panicThresholdPercent: panic } : {};
+  if (!HASH_POLICIES.includes(choice.policy)) return { policy: choice.policy, ...panicPart };
+  return { policy: choice.policy, hashHeader: choice.hashHeader ?? DEFAULT_HASH_HEADER, ...panicPart };
 }
 
 /**
@@ -107,6 +113,17 @@ export function derivePolicyConfig(baseYaml: string, choice: PolicyChoice): stri
     insertPairAfter(clusterMap, 'lb_policy', keyedPair(doc, block.key, block.reason, commentedMap(doc, block.lines)));
   }
 
+  // Left out means envoy.yaml's 0 (off), so switching from a derived config also undoes an earlier threshold.
+  const panicPath = [...cluster, 'common_lb_config', 'healthy_panic_threshold', 'value'];
+  const panic = normalized.panicThresholdPercent ?? 0;
+  if (Number(doc.getIn(panicPath)) !== panic) {
+    const reason =
+      panic === 0
+        ? 'lab policy: panic mode off, as envoy.yaml.'
+        : `lab policy: panic mode when under ${panic} % of replicas are healthy (envoy.yaml: off).`;
+    setWithReason(doc, panicPath, panic, reason);
+  }
+
   if (normalized.hashHeader !== undefined) {
     for (const route of routes) {
       const header = commentedMap(doc, {
@@ -127,7 +144,9 @@ export function derivePolicyConfig(baseYaml: string, choice: PolicyChoice): stri
   doc.commentBefore = null;
   const firstPair = YAML.isMap(doc.contents) ? doc.contents.items[0] : undefined;
   if (!firstPair || !YAML.isScalar(firstPair.key)) throw new LabError('envoy.yaml: the top level is not a map');
-  const hashNote = normalized.hashHeader ? `, hashed on header ${normalized.hashHeader}` : '';
+  const hashNote =
+    (normalized.hashHeader ? `, hashed on header ${normalized.hashHeader}` : '') +
+    (normalized.panicThresholdPercent !== undefined ? `, panic threshold ${normalized.panicThresholdPercent} %` : '');
   firstPair.key.commentBefore =
     ` Derived from envoy.yaml by scripts/lab/envoy-policy.ts for \`lab policy\`; do not edit.\n` +
     ` Cluster ${CLUSTER_NAME} balances with ${normalized.policy}${hashNote}; nothing else differs from envoy.yaml.`;
@@ -155,7 +174,11 @@ export function policyOf(configYaml: string): PolicyChoice {
   if (!LB_POLICIES.includes(policy as LbPolicy)) {
     throw new LabError(`cluster ${CLUSTER_NAME} runs lb_policy ${String(policy)}, which the lab does not switch to`);
   }
-  if (!HASH_POLICIES.includes(policy as LbPolicy)) return { policy: policy as LbPolicy };
+  // A config without healthy_panic_threshold runs Envoy's default, 50 %; envoy.yaml's 0 reads back as left out.
+  const threshold = cluster.common_lb_config?.healthy_panic_threshold;
+  const panic = threshold === undefined ? 50 : Number(threshold.value ?? 0);
+  const panicPart = panic !== 0 ? { panicThresholdPercent: panic } : {};
+  if (!HASH_POLICIES.includes(policy as LbPolicy)) return { policy: policy as LbPolicy, ...panicPart };
 
   const headers = new Set<string>();
   for (const route of routesTo(config ?? {})) {
@@ -168,7 +191,7 @@ export function policyOf(configYaml: string): PolicyChoice {
   if (headers.size !== 1) {
     throw new LabError(`${String(policy)}: the routes to ${CLUSTER_NAME} hash on ${headers.size} different headers`);
   }
-  return { policy: policy as LbPolicy, hashHeader: [...headers][0] as string };
+  return { policy: policy as LbPolicy, hashHeader: [...headers][0] as string, ...panicPart };
 }
 
 /** Every route action (the `route:` map) that sends calls to grpc_server, in a parsed config. */
@@ -229,7 +252,7 @@ function indexByName(doc: YAML.Document, path: string[], name: string): number {
 }
 
 /** Sets a scalar and replaces its comment, so the derived file never shows a reason that is no longer true. */
-function setWithReason(doc: YAML.Document, path: (string | number)[], value: string, reason: string): void {
+function setWithReason(doc: YAML.Document, path: (string | number)[], value: string | number, reason: string): void {
   if (!doc.hasIn(path)) throw new LabError(`envoy.yaml has no ${path.join('.')}`);
   const node = doc.createNode(value);
   node.comment = ` ${reason}`;

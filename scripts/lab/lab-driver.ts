@@ -12,6 +12,11 @@ export interface PolicyChoice {
   policy: LbPolicy;
   /** Header whose value picks the replica for RING_HASH and MAGLEV; ignored by the others. */
   hashHeader?: string;
+  /**
+   * Envoy's healthy_panic_threshold in percent. envoy.yaml runs 0 (panic mode off); Envoy's own default is 50.
+   * Left out: as envoy.yaml.
+   */
+  panicThresholdPercent?: number;
 }
 
 /** One replica as the driver sees it (Envoy's view is read separately from the admin API). */

@@ -144,12 +144,24 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
       return upper as LbPolicy;
     })
     .option('--hash-header <name>', 'request header RING_HASH and MAGLEV hash on (default x-lab-key)')
+    .option('--panic <percent>', "Envoy's healthy panic threshold (envoy.yaml: 0, off; Envoy's default: 50)", integerIn(0, 100, '--panic'))
     .description("show or switch Envoy's load-balancing policy (Envoy restarts with a config derived from envoy.yaml)")
-    .action((policy: LbPolicy | undefined, options: { hashHeader?: string }) =>
+    .action((policy: LbPolicy | undefined, options: { hashHeader?: string; panic?: number }) =>
       run(async (driver) => {
-        if (policy) await driver.setPolicy({ policy, ...(options.hashHeader ? { hashHeader: options.hashHeader } : {}) });
+        if (!policy && (options.hashHeader !== undefined || options.panic !== undefined)) {
+          throw new LabError('--hash-header and --panic go with a policy to switch to, e.g. `lab policy ROUND_ROBIN --panic 50`', 2);
+        }
+        if (policy) {
+          await driver.setPolicy({
+            policy,
+            ...(options.hashHeader ? { hashHeader: options.hashHeader } : {}),
+            ...(options.panic !== undefined ? { panicThresholdPercent: options.panic } : {}),
+          });
+        }
         const current = await driver.policy();
-        console.log(`policy ${current.policy}${current.hashHeader ? ` (hash on ${current.hashHeader})` : ''}`);
+        const hash = current.hashHeader ? ` (hash on ${current.hashHeader})` : '';
+        const panic = current.panicThresholdPercent !== undefined ? `, panic threshold ${current.panicThresholdPercent} %` : ', panic mode off';
+        console.log(`policy ${current.policy}${hash}${panic}`);
       }),
     );
   program.command('envoy').description("Envoy's view: hosts, health flags, retries, ejections, overflows").action(() =>

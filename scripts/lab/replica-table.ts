@@ -57,7 +57,9 @@ function bar(share: number): string {
 
 /** The `lab ps` table. */
 export function formatReplicaTable(rows: ReplicaRow[], policy: PolicyChoice, sampleMs: number): string {
-  const policyText = policy.policy === 'RING_HASH' || policy.policy === 'MAGLEV' ? `${policy.policy} on ${policy.hashHeader ?? 'x-lab-key'}` : policy.policy;
+  const policyText =
+    (policy.policy === 'RING_HASH' || policy.policy === 'MAGLEV' ? `${policy.policy} on ${policy.hashHeader ?? 'x-lab-key'}` : policy.policy) +
+    (policy.panicThresholdPercent !== undefined ? `, panic threshold ${policy.panicThresholdPercent} %` : '');
   const header = ['NAME', 'ADDRESS', 'STATE', 'ENVOY', 'ACTIVE', 'RQ/S', 'ERR/S', `SHARE (last ${sampleMs / 1000}s)`];
   const body = rows.map((r) => [
     r.name,

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LocalStack } from './local-stack.js';
+import { pollUntil } from './poll-until.js';
 import { LB_POLICIES, type LbPolicy, type PolicyChoice } from '../lab/lab-driver.js';
 
 /** One replica as the control API reports it. */
@@ -36,7 +37,7 @@ class BadRequest extends Error {
 /**
  * The HTTP API through which `lab` drives a running local system (`npm start` hosts it on 127.0.0.1 only):
  * GET /info, POST /scale {replicas}, POST /replicas/<name>/signal {signal: KILL|TERM|STOP|CONT},
- * POST /policy {policy, hashHeader?}. Answers JSON; a bad request is 4xx with {"error": "<one line>"}.
+ * POST /policy {policy, hashHeader?, panicThresholdPercent?}. Answers JSON; a bad request is 4xx with {"error": "<one line>"}.
  */
 export class StackControlApi {
   private readonly server: http.Server;
@@ -113,8 +114,18 @@ export class StackControlApi {
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > 50) {
       throw new BadRequest(`replicas must be an integer from 1 to 50, got ${JSON.stringify(replicas)}`);
     }
+    const before = new Set(this.stack.replicas().map((r) => r.name));
     await this.stack.scale(replicas);
-    await this.stack.waitForHealthy(replicas, 30_000);
+    // Wait for the new replicas only: one that is deliberately NOT_SERVING must not make a scale time out.
+    const added = this.stack.replicas().filter((r) => !before.has(r.name)).map((r) => `${r.address}:${r.port}`);
+    await pollUntil(
+      `Envoy to see ${replicas} replicas, the new ones healthy`,
+      async () => {
+        const hosts = await this.stack.hosts();
+        return hosts.length === replicas && added.every((address) => hosts.find((h) => h.address === address)?.healthy);
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
     for (const name of this.paused) if (!this.stack.replicas().some((r) => r.name === name)) this.paused.delete(name);
     return this.info();
   }
@@ -142,12 +153,19 @@ export class StackControlApi {
   }
 
   private async setPolicy(body: Record<string, unknown>): Promise<StackInfo> {
-    const { policy, hashHeader } = body;
+    const { policy, hashHeader, panicThresholdPercent } = body;
     if (typeof policy !== 'string' || !LB_POLICIES.includes(policy as LbPolicy)) {
       throw new BadRequest(`policy must be one of ${LB_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`);
     }
     if (hashHeader !== undefined && typeof hashHeader !== 'string') throw new BadRequest('hashHeader must be a string');
-    await this.stack.setPolicy({ policy: policy as LbPolicy, ...(hashHeader === undefined ? {} : { hashHeader }) });
+    if (panicThresholdPercent !== undefined && typeof panicThresholdPercent !== 'number') {
+      throw new BadRequest('panicThresholdPercent must be a number');
+    }
+    await this.stack.setPolicy({
+      policy: policy as LbPolicy,
+      ...(hashHeader === undefined ? {} : { hashHeader }),
+      ...(panicThresholdPercent === undefined ? {} : { panicThresholdPercent }),
+    });
     return this.info();
   }
 }

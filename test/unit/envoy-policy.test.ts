@@ -139,3 +139,27 @@ test('an unknown policy is a usage error, not a silent round robin', () => {
     expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/^unknown load-balancing policy "WEIGHTED"/) }),
   );
 });
+
+test('a panic threshold changes only healthy_panic_threshold, validates, and reads back', async () => {
+  const derived = derivePolicyConfig(base, { policy: 'ROUND_ROBIN', panicThresholdPercent: 50 });
+  const parsed = YAML.parse(derived) as Json;
+  expect(clusterOf(parsed).common_lb_config.healthy_panic_threshold.value).toBe(50);
+  clusterOf(parsed).common_lb_config.healthy_panic_threshold.value = 0;
+  expect(parsed).toEqual(YAML.parse(base));
+  expect(derived).toMatch(/value: 50 # lab policy: panic mode when under 50 % of replicas are healthy/);
+  expect(policyOf(derived)).toEqual({ policy: 'ROUND_ROBIN', panicThresholdPercent: 50 });
+  // 0 is envoy.yaml's own value: it reads back as left out, so switching back restores envoy.yaml exactly.
+  expect(policyOf(derivePolicyConfig(derived, { policy: 'ROUND_ROBIN', panicThresholdPercent: 0 }))).toEqual({ policy: 'ROUND_ROBIN' });
+  const envoy = await envoyForTests();
+  const file = path.join(workDir, 'panic-50.yaml');
+  writeFileSync(file, deriveLocalEnvoyConfig(derived, local));
+  const { stdout, stderr } = await promisify(execFile)(envoy.path, ['--mode', 'validate', '-c', file], { timeout: 20_000 });
+  expect(stdout + stderr).toContain('OK');
+  expect(stdout + stderr).not.toMatch(/deprecated/i);
+});
+
+test.each([-1, 101, Number.NaN])('panic threshold %s is one clear usage error', (panicThresholdPercent) => {
+  expect(() => derivePolicyConfig(base, { policy: 'ROUND_ROBIN', panicThresholdPercent })).toThrow(
+    expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/^panic threshold must be a percentage from 0 to 100/) }),
+  );
+});

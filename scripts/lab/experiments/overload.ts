@@ -8,8 +8,9 @@ import type { Experiment } from './experiment.js';
 
 /** Envoy's cluster-wide limit on calls in flight (envoy.yaml circuit_breakers max_requests). */
 const MAX_REQUESTS = 512;
-/** Latency added to every replica, so calls stay in flight: rate x latency is the concurrency asked for. */
-const LATENCY_MS = 800;
+/** Latency added to every replica, so calls stay in flight: rate x latency is the concurrency asked for. Well
+ * under the 1 s per-try timeout, so the calls Envoy lets through are not retried for slowness. */
+const LATENCY_MS = 600;
 
 /** Calls Envoy refused because max_requests (active) or max_pending_requests (pending) was reached. */
 async function overflowCount(adminUrl: string): Promise<number> {
@@ -26,7 +27,7 @@ export const overloadExperiment: Experiment = {
     'replicas that are already slow; the calls within the limit still succeed.',
   async run({ driver, quick, log }) {
     const adminUrl = await driver.adminUrl();
-    const rate = 1000;
+    const rate = 1200;
     const durationS = quick ? 2 : 8;
     for (const replica of await driver.replicas()) await driver.setFaults(replica.name, { latencyMs: LATENCY_MS });
     const overflowBefore = await overflowCount(adminUrl);

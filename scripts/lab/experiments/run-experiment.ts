@@ -12,12 +12,18 @@ export const BASELINE_REPLICAS = 3;
  * experiment (so it measures only its own change) and after it (so the next one starts clean).
  */
 export async function restoreBaseline(driver: LabDriver): Promise<void> {
-  for (const replica of await driver.replicas()) if (replica.state === 'paused') await driver.resume(replica.name);
+  const clearFaults = async (): Promise<void> => {
+    for (const replica of await driver.replicas()) {
+      if (replica.state === 'paused') await driver.resume(replica.name);
+      await driver.setFaults(replica.name, { health: 'SERVING', failRate: 0, latencyMs: 0 });
+    }
+  };
+  // Faults first: a scale waits for its new replicas to be healthy, and a policy switch for the old ones.
+  await clearFaults();
   await driver.scale(BASELINE_REPLICAS);
-  if ((await driver.policy()).policy !== 'ROUND_ROBIN') await driver.setPolicy({ policy: 'ROUND_ROBIN' });
-  for (const replica of await driver.replicas()) {
-    await driver.setFaults(replica.name, { health: 'SERVING', failRate: 0, latencyMs: 0 });
-  }
+  const policy = await driver.policy();
+  if (policy.policy !== 'ROUND_ROBIN' || policy.panicThresholdPercent !== undefined) await driver.setPolicy({ policy: 'ROUND_ROBIN' });
+  await clearFaults();
   const adminUrl = await driver.adminUrl();
   await pollUntil(
     `Envoy to see ${BASELINE_REPLICAS} healthy replicas`,
@@ -39,9 +45,10 @@ export async function runExperiment(
   const log = options.log ?? (() => {});
   await restoreBaseline(driver);
   const startedAt = new Date();
+  let report: ExperimentReport;
   try {
     const outcome = await experiment.run({ driver, quick: options.quick, log });
-    return {
+    report = {
       name: experiment.name,
       title: experiment.title,
       teaches: experiment.teaches,
@@ -50,8 +57,12 @@ export async function runExperiment(
       durationS: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
       ...outcome,
     };
-  } finally {
-    log('restoring the baseline (3 replicas, no faults, ROUND_ROBIN)');
-    await restoreBaseline(driver);
+  } catch (error) {
+    // Restore anyway, but report the experiment's own failure, not a later one caused by it.
+    await restoreBaseline(driver).catch((restoreError: unknown) => log(`could not restore the baseline: ${String(restoreError)}`));
+    throw error;
   }
+  log('restoring the baseline (3 replicas, no faults, ROUND_ROBIN)');
+  await restoreBaseline(driver);
+  return report;
 }
