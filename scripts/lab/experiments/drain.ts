@@ -4,7 +4,7 @@
 // order is the point: Envoy stops routing before the replica stops answering, so no caller sees an error.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LoadReport } from '../../../client/src/load/load-report.js';
-import { runLoad } from '../../../client/src/load/run-load.js';
+import { startSteadyLoad, type SteadyLoad } from './steady-load.js';
 import { clusterHosts, type UpstreamHost } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { pollUntil } from '../../local/poll-until.js';
@@ -22,21 +22,8 @@ const STOP_BOUND_MS = DRAIN_DELAY_MS + SHUTDOWN_TIMEOUT_MS;
 // After the exit, the 1 s DNS refresh drops the host from /clusters; how long to follow it before giving up.
 const REMOVAL_WAIT_MS = 5000;
 
-/** Open-loop load through Envoy until stopped; stop() (idempotent) resolves with the report. */
-function startSteadyLoad(target: string): { stop: () => Promise<LoadReport> } {
-  const abort = new AbortController();
-  // The cap only matters if stop() is never reached; every path of run() stops it much sooner.
-  const report = runLoad(
-    { target, rate: RATE_PER_S, concurrency: 100, durationS: 300, deadlineMs: 2000, name: 'lab-drain' },
-    { signal: abort.signal },
-  );
-  report.catch(() => undefined); // Awaited in stop(); this only keeps an early rejection from going unhandled.
-  return {
-    stop: () => {
-      abort.abort();
-      return report;
-    },
-  };
+function steadyLoad(target: string): SteadyLoad {
+  return startSteadyLoad({ target, rate: RATE_PER_S, name: 'lab-drain' });
 }
 
 /** What Envoy did with the stopping replica, in ms after SIGTERM (undefined: not seen while it was followed). */
@@ -108,7 +95,7 @@ export const drainExperiment: Experiment = {
     if (!address) throw new Error(`Envoy has no host for ${STOPPED_REPLICA} at ${stopped.address}`);
 
     log(`${RATE_PER_S} calls/s of open-loop load through Envoy`);
-    const load = startSteadyLoad(await driver.envoyTarget());
+    const load = steadyLoad(await driver.envoyTarget());
     let report: LoadReport;
     let stopMs: number;
     let timeline: DrainTimeline;

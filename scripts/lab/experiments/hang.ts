@@ -7,6 +7,7 @@ import type { LatencySummary } from '../../../client/src/load/latency-histogram.
 import type { LoadOptions } from '../../../client/src/load/load-options.js';
 import type { LoadReport } from '../../../client/src/load/load-report.js';
 import { runLoad } from '../../../client/src/load/run-load.js';
+import { startSteadyLoad, type SteadyLoad } from './steady-load.js';
 import { clusterHosts, stats, type UpstreamHost } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { pollUntil } from '../../local/poll-until.js';
@@ -34,18 +35,8 @@ function loadOptions(target: string, durationS: number): LoadOptions {
   return { target, rate: RATE_PER_S, concurrency: 100, durationS, deadlineMs: DEADLINE_MS, name: 'lab-hang' };
 }
 
-/** Open-loop load through Envoy until stopped; stop() (idempotent) resolves with the report. */
-function startSteadyLoad(target: string): { stop: () => Promise<LoadReport> } {
-  const abort = new AbortController();
-  // The cap only matters if stop() is never reached; every path of run() stops it much sooner.
-  const report = runLoad(loadOptions(target, 300), { signal: abort.signal });
-  report.catch(() => undefined); // Awaited in stop(); this only keeps an early rejection from going unhandled.
-  return {
-    stop: () => {
-      abort.abort();
-      return report;
-    },
-  };
+function steadyLoad(target: string): SteadyLoad {
+  return startSteadyLoad({ ...loadOptions(target, 300), target, rate: RATE_PER_S });
 }
 
 async function clusterCounter(adminUrl: string, name: string): Promise<number> {
@@ -87,7 +78,7 @@ export const hangExperiment: Experiment = {
 
     const timeoutsBefore = await clusterCounter(adminUrl, 'upstream_rq_per_try_timeout');
     const retriesBefore = await clusterCounter(adminUrl, 'upstream_rq_retry');
-    const load = startSteadyLoad(target);
+    const load = steadyLoad(target);
     let during: LoadReport;
     let outOfRotationMs: number;
     let flags: string[];

@@ -1,7 +1,21 @@
+import { drainExperiment } from './drain.js';
 import type { Experiment } from './experiment.js';
+import { hangExperiment } from './hang.js';
 import { l4VsL7Experiment } from './l4-vs-l7.js';
 import { overloadExperiment } from './overload.js';
 import { panicExperiment } from './panic.js';
+import { scaleOutExperiment } from './scale-out.js';
+import { slowExperiment } from './slow.js';
+import { stickyExperiment } from './sticky.js';
 
 /** Every experiment `lab experiment` knows, in the order the README teaches them. */
-export const EXPERIMENTS: readonly Experiment[] = [l4VsL7Experiment, panicExperiment, overloadExperiment];
+export const EXPERIMENTS: readonly Experiment[] = [
+  l4VsL7Experiment,
+  scaleOutExperiment,
+  drainExperiment,
+  hangExperiment,
+  slowExperiment,
+  stickyExperiment,
+  panicExperiment,
+  overloadExperiment,
+];

@@ -3,7 +3,7 @@
 // share at once. Nothing is configured per replica, and no call fails on the way.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LoadReport } from '../../../client/src/load/load-report.js';
-import { runLoad } from '../../../client/src/load/run-load.js';
+import { startSteadyLoad, type SteadyLoad } from './steady-load.js';
 import { clusterHosts, type UpstreamHost } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { pollUntil } from '../../local/poll-until.js';
@@ -21,21 +21,8 @@ const ANSWER_BOUND_MS = 10_000;
 // ROUND_ROBIN gives every replica the same turn; half the fair share still tells "in rotation" from "one stray call".
 const MIN_SHARE_OF_FAIR = 0.5;
 
-/** Open-loop load through Envoy until stopped; stop() (idempotent) resolves with the report. */
-function startSteadyLoad(target: string): { stop: () => Promise<LoadReport> } {
-  const abort = new AbortController();
-  // The cap only matters if stop() is never reached; every path of run() stops it much sooner.
-  const report = runLoad(
-    { target, rate: RATE_PER_S, concurrency: 100, durationS: 300, deadlineMs: 2000, name: 'lab-scale-out' },
-    { signal: abort.signal },
-  );
-  report.catch(() => undefined); // Awaited in stop(); this only keeps an early rejection from going unhandled.
-  return {
-    stop: () => {
-      abort.abort();
-      return report;
-    },
-  };
+function steadyLoad(target: string): SteadyLoad {
+  return startSteadyLoad({ target, rate: RATE_PER_S, name: 'lab-scale-out' });
 }
 
 /** Envoy's successful calls per host address. */
@@ -106,7 +93,7 @@ export const scaleOutExperiment: Experiment = {
     await waitForHealthyHosts(adminUrl, FROM_REPLICAS);
     log(`${FROM_REPLICAS} replicas; ${RATE_PER_S} calls/s of open-loop load through Envoy`);
 
-    const load = startSteadyLoad(await driver.envoyTarget());
+    const load = steadyLoad(await driver.envoyTarget());
     let report: LoadReport;
     let firstAnswer: Map<string, number>;
     let scaleCallMs: number;
