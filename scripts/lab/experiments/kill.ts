@@ -3,10 +3,11 @@
 // it as soon as outlier detection (failed calls), a health check or DNS (the replica is gone) notices.
 import { runLoad } from '../../../client/src/load/run-load.js';
 import type { LoadReport } from '../../../client/src/load/load-report.js';
-import { clusterHosts, stats } from '../../envoy/envoy-admin.js';
+import { clusterHosts } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
-import { LabError, type LabDriver, type LabReplica } from '../lab-driver.js';
+import { LabError } from '../lab-driver.js';
 import type { BarChart, Experiment } from './experiment.js';
+import { answeredBy, listShares, replicaNamesByHostname, retryCount, shares } from './replica-shares.js';
 
 /** Calls started per second, whatever the replicas do (open loop): a dead replica cannot slow the load down. */
 const RATE = 100;
@@ -15,7 +16,6 @@ const OUT_OF_ROTATION_BOUND_MS = 3000;
 const POLL_MS = 50;
 /** Past this, Envoy is taken never to notice: the experiment fails rather than waiting forever. */
 const WATCH_LIMIT_MS = 10_000;
-const RETRY_STAT = `cluster.${CLUSTER_NAME}.upstream_rq_retry`;
 
 /** Seconds of load before the kill and after Envoy has taken the dead replica out of rotation. */
 const PHASES = { quick: { beforeS: 1.5, afterS: 1.5 }, full: { beforeS: 5, afterS: 8 } };
@@ -55,34 +55,6 @@ function watchHost(adminUrl: string, ip: string, since: number, stop: AbortSigna
   return { outOfRotation, removedMs };
 }
 
-/** The hostname each replica puts in its answers (the replica name locally, the container's hostname in Docker). */
-async function replicaNamesByHostname(driver: LabDriver, replicas: LabReplica[]): Promise<Map<string, string>> {
-  // An empty patch changes nothing and answers the replica's state, which names it as its answers do.
-  const pairs = await Promise.all(replicas.map(async (r) => [(await driver.setFaults(r.name, {})).replica, r.name] as const));
-  return new Map(pairs);
-}
-
-/** Calls answered per replica name in one phase's report; replicas that answered none count 0. */
-function answeredBy(report: LoadReport, names: Map<string, string>, replicas: string[]): Map<string, number> {
-  const counts = new Map(replicas.map((name) => [name, 0]));
-  for (const host of report.hosts) {
-    const name = names.get(host.hostname) ?? host.hostname;
-    counts.set(name, (counts.get(name) ?? 0) + host.count);
-  }
-  return counts;
-}
-
-function shares(counts: Map<string, number>): Map<string, number> {
-  const total = [...counts.values()].reduce((a, b) => a + b, 0) || 1;
-  return new Map([...counts].map(([name, count]) => [name, Math.round((count / total) * 1000) / 1000]));
-}
-
-const percent = (share: number): string => `${Math.round(share * 100)}%`;
-const listShares = (byName: Map<string, number>): string => [...byName].map(([name, s]) => `${name} ${percent(s)}`).join(', ');
-
-async function retryCount(adminUrl: string): Promise<number> {
-  return (await stats(adminUrl, `^${RETRY_STAT.replaceAll('.', '\\.')}$`)).get(RETRY_STAT) ?? 0;
-}
 
 export const killExperiment: Experiment = {
   name: 'kill',

@@ -1,6 +1,8 @@
 import { drainExperiment } from './drain.js';
 import type { Experiment } from './experiment.js';
+import { flakyExperiment } from './flaky.js';
 import { hangExperiment } from './hang.js';
+import { killExperiment } from './kill.js';
 import { l4VsL7Experiment } from './l4-vs-l7.js';
 import { overloadExperiment } from './overload.js';
 import { panicExperiment } from './panic.js';
@@ -12,8 +14,10 @@ import { stickyExperiment } from './sticky.js';
 export const EXPERIMENTS: readonly Experiment[] = [
   l4VsL7Experiment,
   scaleOutExperiment,
+  killExperiment,
   drainExperiment,
   hangExperiment,
+  flakyExperiment,
   slowExperiment,
   stickyExperiment,
   panicExperiment,

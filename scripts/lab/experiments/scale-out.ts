@@ -7,7 +7,7 @@ import { startSteadyLoad, type SteadyLoad } from './steady-load.js';
 import { clusterHosts, type UpstreamHost } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { pollUntil } from '../../local/poll-until.js';
-import type { LabDriver, LabReplica } from '../lab-driver.js';
+import type { LabReplica } from '../lab-driver.js';
 import type { BarChart, Experiment, ExperimentOutcome } from './experiment.js';
 
 const FROM_REPLICAS = 2;

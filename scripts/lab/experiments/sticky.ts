@@ -7,7 +7,7 @@ import { clusterHosts } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { pollUntil } from '../../local/poll-until.js';
 import { DEFAULT_HASH_HEADER } from '../envoy-policy.js';
-import type { LabDriver, LbPolicy } from '../lab-driver.js';
+import type { LabDriver } from '../lab-driver.js';
 import type { BarChart, Experiment, ExperimentOutcome } from './experiment.js';
 
 const STOPPED_REPLICA = 'grpc-server-3';
