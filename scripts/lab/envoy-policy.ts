@@ -79,10 +79,27 @@ export function normalizePolicyChoice(choice: PolicyChoice): PolicyChoice {
   if (panic !== undefined && !(Number.isFinite(panic) && panic >= 0 && panic <= 100)) {
     throw new LabError(`panic threshold must be a percentage from 0 to 100, got ${JSON.stringify(panic)}`, 2);
   }
-  // 0 is what envoy.yaml runs, so it reads back as "left out".
-  const panicPart = panic !== undefined && panic !== 0 ? { panicThresholdPercent: panic } : {};
-  if (!HASH_POLICIES.includes(choice.policy)) return { policy: choice.policy, ...panicPart };
-  return { policy: choice.policy, hashHeader: choice.hashHeader ?? DEFAULT_HASH_HEADER, ...panicPart };
+  const perTry = choice.perTryTimeoutMs;
+  if (perTry !== undefined && !(Number.isInteger(perTry) && perTry >= 0 && perTry <= 60_000)) {
+    throw new LabError(`per-try timeout must be whole milliseconds from 0 (none) to 60000, got ${JSON.stringify(perTry)}`, 2);
+  }
+  // envoy.yaml's own values (panic 0, per-try 1 s) read back as "left out".
+  const extras = {
+    ...(panic !== undefined && panic !== 0 ? { panicThresholdPercent: panic } : {}),
+    ...(perTry !== undefined && perTry !== ENVOY_YAML_PER_TRY_TIMEOUT_MS ? { perTryTimeoutMs: perTry } : {}),
+  };
+  if (!HASH_POLICIES.includes(choice.policy)) return { policy: choice.policy, ...extras };
+  return { policy: choice.policy, hashHeader: choice.hashHeader ?? DEFAULT_HASH_HEADER, ...extras };
+}
+
+/** envoy.yaml's per_try_timeout (1s); test/unit/envoy-policy.test.ts checks that the file still says so. */
+export const ENVOY_YAML_PER_TRY_TIMEOUT_MS = 1000;
+
+/** "1s", "0.25s", "250ms" (Envoy's Duration in YAML or /config_dump) to milliseconds. */
+function durationMs(value: unknown): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(String(value));
+  if (!match) throw new LabError(`unreadable duration ${JSON.stringify(value)} in the Envoy config`);
+  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
 }
 
 /**
@@ -124,6 +141,23 @@ export function derivePolicyConfig(baseYaml: string, choice: PolicyChoice): stri
     setWithReason(doc, panicPath, panic, reason);
   }
 
+  // Left out means envoy.yaml's 1 s; 0 removes the per-try timeout, so a try may use the call's whole deadline.
+  const perTryMs = normalized.perTryTimeoutMs ?? ENVOY_YAML_PER_TRY_TIMEOUT_MS;
+  for (const route of routes) {
+    const path = [...route, 'retry_policy', 'per_try_timeout'];
+    if (perTryMs === 0) {
+      doc.deleteIn(path);
+    } else if (!doc.hasIn(path) || durationMs(doc.getIn(path)) !== perTryMs) {
+      const reason =
+        perTryMs === ENVOY_YAML_PER_TRY_TIMEOUT_MS
+          ? 'lab policy: back to envoy.yaml\'s 1 s per try.'
+          : `lab policy: a try that takes longer than ${perTryMs} ms is abandoned and retried elsewhere.`;
+      const node = doc.createNode(`${perTryMs / 1000}s`);
+      node.comment = ` ${reason}`;
+      doc.setIn(path, node);
+    }
+  }
+
   if (normalized.hashHeader !== undefined) {
     for (const route of routes) {
       const header = commentedMap(doc, {
@@ -146,7 +180,8 @@ export function derivePolicyConfig(baseYaml: string, choice: PolicyChoice): stri
   if (!firstPair || !YAML.isScalar(firstPair.key)) throw new LabError('envoy.yaml: the top level is not a map');
   const hashNote =
     (normalized.hashHeader ? `, hashed on header ${normalized.hashHeader}` : '') +
-    (normalized.panicThresholdPercent !== undefined ? `, panic threshold ${normalized.panicThresholdPercent} %` : '');
+    (normalized.panicThresholdPercent !== undefined ? `, panic threshold ${normalized.panicThresholdPercent} %` : '') +
+    (normalized.perTryTimeoutMs !== undefined ? `, per-try timeout ${normalized.perTryTimeoutMs || 'none'} ms` : '');
   firstPair.key.commentBefore =
     ` Derived from envoy.yaml by scripts/lab/envoy-policy.ts for \`lab policy\`; do not edit.\n` +
     ` Cluster ${CLUSTER_NAME} balances with ${normalized.policy}${hashNote}; nothing else differs from envoy.yaml.`;
@@ -177,7 +212,15 @@ export function policyOf(configYaml: string): PolicyChoice {
   // A config without healthy_panic_threshold runs Envoy's default, 50 %; envoy.yaml's 0 reads back as left out.
   const threshold = cluster.common_lb_config?.healthy_panic_threshold;
   const panic = threshold === undefined ? 50 : Number(threshold.value ?? 0);
-  const panicPart = panic !== 0 ? { panicThresholdPercent: panic } : {};
+  const perTryValues = routesTo(config ?? {}).map((route) => {
+    const value = route.retry_policy?.per_try_timeout;
+    return value === undefined ? 0 : durationMs(value);
+  });
+  const perTry = perTryValues[0] ?? ENVOY_YAML_PER_TRY_TIMEOUT_MS;
+  const panicPart = {
+    ...(panic !== 0 ? { panicThresholdPercent: panic } : {}),
+    ...(perTry !== ENVOY_YAML_PER_TRY_TIMEOUT_MS ? { perTryTimeoutMs: perTry } : {}),
+  };
   if (!HASH_POLICIES.includes(policy as LbPolicy)) return { policy: policy as LbPolicy, ...panicPart };
 
   const headers = new Set<string>();

@@ -17,6 +17,11 @@ export interface PolicyChoice {
    * Left out: as envoy.yaml.
    */
   panicThresholdPercent?: number;
+  /**
+   * The route's per-try timeout in ms; 0 = none (a try may use the call's whole deadline). Left out: as
+   * envoy.yaml (1 s).
+   */
+  perTryTimeoutMs?: number;
 }
 
 /** One replica as the driver sees it (Envoy's view is read separately from the admin API). */

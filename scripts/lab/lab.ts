@@ -145,23 +145,26 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
     })
     .option('--hash-header <name>', 'request header RING_HASH and MAGLEV hash on (default x-lab-key)')
     .option('--panic <percent>', "Envoy's healthy panic threshold (envoy.yaml: 0, off; Envoy's default: 50)", integerIn(0, 100, '--panic'))
+    .option('--per-try-timeout <ms>', "the route's per-try timeout (envoy.yaml: 1000; 0: none)", integerIn(0, 60_000, '--per-try-timeout'))
     .description("show or switch Envoy's load-balancing policy (Envoy restarts with a config derived from envoy.yaml)")
-    .action((policy: LbPolicy | undefined, options: { hashHeader?: string; panic?: number }) =>
+    .action((policy: LbPolicy | undefined, options: { hashHeader?: string; panic?: number; perTryTimeout?: number }) =>
       run(async (driver) => {
-        if (!policy && (options.hashHeader !== undefined || options.panic !== undefined)) {
-          throw new LabError('--hash-header and --panic go with a policy to switch to, e.g. `lab policy ROUND_ROBIN --panic 50`', 2);
+        if (!policy && (options.hashHeader !== undefined || options.panic !== undefined || options.perTryTimeout !== undefined)) {
+          throw new LabError('--hash-header, --panic and --per-try-timeout go with a policy to switch to, e.g. `lab policy ROUND_ROBIN --panic 50`', 2);
         }
         if (policy) {
           await driver.setPolicy({
             policy,
             ...(options.hashHeader ? { hashHeader: options.hashHeader } : {}),
             ...(options.panic !== undefined ? { panicThresholdPercent: options.panic } : {}),
+            ...(options.perTryTimeout !== undefined ? { perTryTimeoutMs: options.perTryTimeout } : {}),
           });
         }
         const current = await driver.policy();
         const hash = current.hashHeader ? ` (hash on ${current.hashHeader})` : '';
         const panic = current.panicThresholdPercent !== undefined ? `, panic threshold ${current.panicThresholdPercent} %` : ', panic mode off';
-        console.log(`policy ${current.policy}${hash}${panic}`);
+        const perTry = current.perTryTimeoutMs !== undefined ? `, per-try timeout ${current.perTryTimeoutMs || 'none'}${current.perTryTimeoutMs ? ' ms' : ''}` : '';
+        console.log(`policy ${current.policy}${hash}${panic}${perTry}`);
       }),
     );
   program.command('envoy').description("Envoy's view: hosts, health flags, retries, ejections, overflows").action(() =>

@@ -59,7 +59,8 @@ function bar(share: number): string {
 export function formatReplicaTable(rows: ReplicaRow[], policy: PolicyChoice, sampleMs: number): string {
   const policyText =
     (policy.policy === 'RING_HASH' || policy.policy === 'MAGLEV' ? `${policy.policy} on ${policy.hashHeader ?? 'x-lab-key'}` : policy.policy) +
-    (policy.panicThresholdPercent !== undefined ? `, panic threshold ${policy.panicThresholdPercent} %` : '');
+    (policy.panicThresholdPercent !== undefined ? `, panic threshold ${policy.panicThresholdPercent} %` : '') +
+    (policy.perTryTimeoutMs !== undefined ? `, per-try timeout ${policy.perTryTimeoutMs || 'none'}${policy.perTryTimeoutMs ? ' ms' : ''}` : '');
   const header = ['NAME', 'ADDRESS', 'STATE', 'ENVOY', 'ACTIVE', 'RQ/S', 'ERR/S', `SHARE (last ${sampleMs / 1000}s)`];
   const body = rows.map((r) => [
     r.name,

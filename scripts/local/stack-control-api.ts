@@ -37,7 +37,7 @@ class BadRequest extends Error {
 /**
  * The HTTP API through which `lab` drives a running local system (`npm start` hosts it on 127.0.0.1 only):
  * GET /info, POST /scale {replicas}, POST /replicas/<name>/signal {signal: KILL|TERM|STOP|CONT},
- * POST /policy {policy, hashHeader?, panicThresholdPercent?}. Answers JSON; a bad request is 4xx with {"error": "<one line>"}.
+ * POST /policy {policy, hashHeader?, panicThresholdPercent?, perTryTimeoutMs?}. Answers JSON; a bad request is 4xx with {"error": "<one line>"}.
  */
 export class StackControlApi {
   private readonly server: http.Server;
@@ -153,7 +153,7 @@ export class StackControlApi {
   }
 
   private async setPolicy(body: Record<string, unknown>): Promise<StackInfo> {
-    const { policy, hashHeader, panicThresholdPercent } = body;
+    const { policy, hashHeader, panicThresholdPercent, perTryTimeoutMs } = body;
     if (typeof policy !== 'string' || !LB_POLICIES.includes(policy as LbPolicy)) {
       throw new BadRequest(`policy must be one of ${LB_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`);
     }
@@ -161,10 +161,12 @@ export class StackControlApi {
     if (panicThresholdPercent !== undefined && typeof panicThresholdPercent !== 'number') {
       throw new BadRequest('panicThresholdPercent must be a number');
     }
+    if (perTryTimeoutMs !== undefined && typeof perTryTimeoutMs !== 'number') throw new BadRequest('perTryTimeoutMs must be a number');
     await this.stack.setPolicy({
       policy: policy as LbPolicy,
       ...(hashHeader === undefined ? {} : { hashHeader }),
       ...(panicThresholdPercent === undefined ? {} : { panicThresholdPercent }),
+      ...(perTryTimeoutMs === undefined ? {} : { perTryTimeoutMs }),
     });
     return this.info();
   }

@@ -88,6 +88,28 @@ test('scale, health, pause/resume, kill and stop each do what they say, as Envoy
   await driver().scale(2);
 });
 
+test('lab latency, reset, policy and envoy (CLI) each say what they did, and Envoy runs the switched policy', async () => {
+  const latency = await lab('latency', 'grpc-server-1', '25');
+  expect(latency.stdout.at(-1)).toBe('grpc-server-1: health=SERVING failRate=0 failCode=UNAVAILABLE latencyMs=25');
+  const reset = await lab('reset', 'grpc-server-1');
+  expect(reset.stdout.at(-1)).toBe('grpc-server-1: health=SERVING failRate=0 failCode=UNAVAILABLE latencyMs=0');
+
+  const maglev = await lab('policy', 'maglev', '--hash-header', 'x-user');
+  expect(maglev.code, maglev.stderr.join('\n')).toBe(0);
+  expect(maglev.stdout.at(-1)).toBe('policy MAGLEV (hash on x-user), panic mode off');
+  // Envoy's own live config says so, not just the lab's memory of what it asked for.
+  const dump = await (await fetch(`${await driver().adminUrl()}/config_dump?resource=static_clusters`)).text();
+  expect(dump).toContain('"lb_policy": "MAGLEV"');
+  const back = await lab('policy', 'round_robin');
+  expect(back.stdout.at(-1)).toBe('policy ROUND_ROBIN, panic mode off');
+
+  const envoy = await lab('envoy');
+  expect(envoy.code).toBe(0);
+  expect(envoy.stdout[1]).toMatch(/^cluster grpc_server \(http:\/\/127\.0\.0\.1:\d+\/clusters\)$/);
+  expect(envoy.stdout.filter((line) => /^  127\.0\.0\.\d+:\d+\s+healthy\s+rq_total=\d+/.test(line))).toHaveLength(2);
+  expect(envoy.stdout).toContainEqual(expect.stringMatching(/^  hosts known \(DNS\)\s+2   membership_total$/));
+});
+
 test('a replica that does not exist is one clear error with exit code 2, and nothing changes', async () => {
   await expect(driver().kill('grpc-server-9')).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/no replica named grpc-server-9/) });
   expect(await driver().replicas()).toHaveLength(2);

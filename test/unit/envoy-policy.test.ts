@@ -163,3 +163,23 @@ test.each([-1, 101, Number.NaN])('panic threshold %s is one clear usage error', 
     expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/^panic threshold must be a percentage from 0 to 100/) }),
   );
 });
+
+test('the per-try timeout can be removed or changed, validates, and reads back; envoy.yaml runs 1 s', async () => {
+  expect(routeOf(YAML.parse(base) as Json).retry_policy.per_try_timeout).toBe('1s');
+  const none = derivePolicyConfig(base, { policy: 'ROUND_ROBIN', perTryTimeoutMs: 0 });
+  expect(routeOf(YAML.parse(none) as Json).retry_policy.per_try_timeout).toBeUndefined();
+  expect(policyOf(none)).toEqual({ policy: 'ROUND_ROBIN', perTryTimeoutMs: 0 });
+  const quarter = derivePolicyConfig(none, { policy: 'ROUND_ROBIN', perTryTimeoutMs: 250 });
+  expect(routeOf(YAML.parse(quarter) as Json).retry_policy.per_try_timeout).toBe('0.25s');
+  expect(policyOf(quarter)).toEqual({ policy: 'ROUND_ROBIN', perTryTimeoutMs: 250 });
+  // Left out, a derived config goes back to envoy.yaml's value, and reads back as left out.
+  const back = derivePolicyConfig(quarter, { policy: 'ROUND_ROBIN' });
+  expect(YAML.parse(back)).toEqual(YAML.parse(base));
+  expect(policyOf(back)).toEqual({ policy: 'ROUND_ROBIN' });
+  const envoy = await envoyForTests();
+  const file = path.join(workDir, 'per-try-none.yaml');
+  writeFileSync(file, deriveLocalEnvoyConfig(none, local));
+  const { stdout, stderr } = await promisify(execFile)(envoy.path, ['--mode', 'validate', '-c', file], { timeout: 20_000 });
+  expect(stdout + stderr).toContain('OK');
+  expect(() => derivePolicyConfig(base, { policy: 'ROUND_ROBIN', perTryTimeoutMs: 1.5 })).toThrow(/^per-try timeout must be whole milliseconds/);
+});

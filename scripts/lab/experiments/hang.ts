@@ -1,7 +1,8 @@
 // A hung replica: frozen (SIGSTOP / docker pause), its connections stay open and nothing answers, so nothing
 // fails fast either. What saves the callers is the route's 1 s per-try timeout: a call stuck on the frozen
 // replica is abandoned after a second and retried on another one. Those timeouts also count as gateway failures
-// for outlier detection, and the health checks time out, so Envoy soon stops sending it anything.
+// for outlier detection, and the health checks time out, so Envoy soon stops sending it anything. The same freeze
+// is then repeated with the per-try timeout switched off, to show what it saved.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LatencySummary } from '../../../client/src/load/latency-histogram.js';
 import type { LoadOptions } from '../../../client/src/load/load-options.js';
@@ -11,6 +12,8 @@ import { startSteadyLoad, type SteadyLoad } from './steady-load.js';
 import { clusterHosts, stats, type UpstreamHost } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { pollUntil } from '../../local/poll-until.js';
+import type { LabDriver } from '../lab-driver.js';
+import { ENVOY_YAML_PER_TRY_TIMEOUT_MS } from '../envoy-policy.js';
 import type { BarChart, Experiment, ExperimentOutcome } from './experiment.js';
 
 const HUNG_REPLICA = 'grpc-server-2';
@@ -18,8 +21,8 @@ const RATE_PER_S = 50;
 /** The worker client's default deadline: what a stuck call would wait for without the per-try timeout. */
 const DEADLINE_MS = 2000;
 const POLL_MS = 50;
-/** envoy.yaml's route retry_policy.per_try_timeout; the lab can switch the policy, not this. */
-const PER_TRY_TIMEOUT_MS = 1000;
+/** envoy.yaml's route retry_policy.per_try_timeout (the second freeze runs with none). */
+const PER_TRY_TIMEOUT_MS = ENVOY_YAML_PER_TRY_TIMEOUT_MS;
 
 // The bounds judged. Measured here: out of rotation ~1.2 s after the freeze (three per-try timeouts in a row eject
 // it; two health-check timeouts would take ~2 s), slowest call ~1.03 s (the per-try timeout, then a retry).
@@ -56,6 +59,80 @@ function tail(phase: string, report: LoadReport): Pick<LatencySummary, 'p50' | '
   return { p50: r(all.p50), p99: r(all.p99), max: r(all.max) };
 }
 
+interface FreezeResult {
+  during: LoadReport;
+  outOfRotationMs: number;
+  flags: string[];
+  backInRotationMs: number;
+  perTryTimeouts: number;
+  retries: number;
+}
+
+/** Freezes HUNG_REPLICA under steady load until Envoy takes it out, holds `holdS`, resumes it, waits for it back. */
+async function freeze(
+  driver: LabDriver,
+  adminUrl: string,
+  target: string,
+  address: string,
+  holdS: number,
+  log: (line: string) => void,
+): Promise<FreezeResult> {
+  const timeoutsBefore = await clusterCounter(adminUrl, 'upstream_rq_per_try_timeout');
+  const retriesBefore = await clusterCounter(adminUrl, 'upstream_rq_retry');
+  const load = steadyLoad(target);
+  let during: LoadReport;
+  let outOfRotationMs: number;
+  let flags: string[];
+  let backInRotationMs: number;
+  try {
+    const routedBefore = (await hostAt(adminUrl, address))?.stats.rq_total ?? 0;
+    await pollUntil(
+      `calls to reach ${HUNG_REPLICA}`,
+      async () => ((await hostAt(adminUrl, address))?.stats.rq_total ?? 0) > routedBefore,
+      { timeoutMs: 5000, intervalMs: POLL_MS },
+    );
+    log(`freezing ${HUNG_REPLICA} under load`);
+    const pausedAt = performance.now();
+    await driver.pause(HUNG_REPLICA);
+    try {
+      const out = await pollUntil(
+        `Envoy to take ${HUNG_REPLICA} out of rotation`,
+        async () => {
+          const host = await hostAt(adminUrl, address);
+          return host && !host.healthy ? host : undefined;
+        },
+        { timeoutMs: OUT_OF_ROTATION_BOUND_MS + 10_000, intervalMs: POLL_MS },
+      );
+      outOfRotationMs = Math.round(performance.now() - pausedAt);
+      flags = out.healthFlags;
+      log(`out of rotation after ${outOfRotationMs} ms (${flags.join(', ')}); ${holdS} s more load`);
+      // A measurement window of steady load without the frozen replica, not a wait for a condition.
+      await delay(holdS * 1000);
+      during = await load.stop();
+    } finally {
+      await load.stop().catch(() => undefined);
+      await driver.resume(HUNG_REPLICA);
+    }
+    const resumedAt = performance.now();
+    await pollUntil(`Envoy to route to ${HUNG_REPLICA} again`, async () => (await hostAt(adminUrl, address))?.healthy, {
+      timeoutMs: BACK_WAIT_MS,
+      intervalMs: POLL_MS,
+    });
+    backInRotationMs = Math.round(performance.now() - resumedAt);
+  } finally {
+    await load.stop().catch(() => undefined);
+  }
+
+  return {
+    during,
+    outOfRotationMs,
+    flags,
+    backInRotationMs,
+    perTryTimeouts: (await clusterCounter(adminUrl, 'upstream_rq_per_try_timeout')) - timeoutsBefore,
+    retries: (await clusterCounter(adminUrl, 'upstream_rq_retry')) - retriesBefore,
+  };
+}
+
 export const hangExperiment: Experiment = {
   name: 'hang',
   title: 'A hung replica: the per-try timeout turns stuck calls into slow ones',
@@ -76,63 +153,30 @@ export const hangExperiment: Experiment = {
     log(`${beforeS} s of ${RATE_PER_S} calls/s through Envoy with every replica answering`);
     const before = await runLoad(loadOptions(target, beforeS));
 
-    const timeoutsBefore = await clusterCounter(adminUrl, 'upstream_rq_per_try_timeout');
-    const retriesBefore = await clusterCounter(adminUrl, 'upstream_rq_retry');
-    const load = steadyLoad(target);
-    let during: LoadReport;
-    let outOfRotationMs: number;
-    let flags: string[];
-    let backInRotationMs: number;
-    try {
-      const routedBefore = (await hostAt(adminUrl, address))?.stats.rq_total ?? 0;
-      await pollUntil(
-        `calls to reach ${HUNG_REPLICA}`,
-        async () => ((await hostAt(adminUrl, address))?.stats.rq_total ?? 0) > routedBefore,
-        { timeoutMs: 5000, intervalMs: POLL_MS },
-      );
-      log(`freezing ${HUNG_REPLICA} under load`);
-      const pausedAt = performance.now();
-      await driver.pause(HUNG_REPLICA);
-      try {
-        const out = await pollUntil(
-          `Envoy to take ${HUNG_REPLICA} out of rotation`,
-          async () => {
-            const host = await hostAt(adminUrl, address);
-            return host && !host.healthy ? host : undefined;
-          },
-          { timeoutMs: OUT_OF_ROTATION_BOUND_MS + 10_000, intervalMs: POLL_MS },
-        );
-        outOfRotationMs = Math.round(performance.now() - pausedAt);
-        flags = out.healthFlags;
-        log(`out of rotation after ${outOfRotationMs} ms (${flags.join(', ')}); ${holdS} s more load`);
-        // A measurement window of steady load without the frozen replica, not a wait for a condition.
-        await delay(holdS * 1000);
-        during = await load.stop();
-      } finally {
-        await load.stop().catch(() => undefined);
-        await driver.resume(HUNG_REPLICA);
-      }
-      const resumedAt = performance.now();
-      await pollUntil(`Envoy to route to ${HUNG_REPLICA} again`, async () => (await hostAt(adminUrl, address))?.healthy, {
-        timeoutMs: BACK_WAIT_MS,
-        intervalMs: POLL_MS,
-      });
-      backInRotationMs = Math.round(performance.now() - resumedAt);
-    } finally {
-      await load.stop().catch(() => undefined);
-    }
-
-    const perTryTimeouts = (await clusterCounter(adminUrl, 'upstream_rq_per_try_timeout')) - timeoutsBefore;
-    const retries = (await clusterCounter(adminUrl, 'upstream_rq_retry')) - retriesBefore;
+    const withTimeout = await freeze(driver, adminUrl, target, address, holdS, log);
+    log('the same freeze with the per-try timeout switched off');
+    await driver.setPolicy({ policy: 'ROUND_ROBIN', perTryTimeoutMs: 0 });
+    await pollUntil('every replica healthy in the restarted Envoy', async () => (await clusterHosts(adminUrl, CLUSTER_NAME)).every((h) => h.healthy), {
+      timeoutMs: 15_000,
+      intervalMs: POLL_MS,
+    });
+    const withoutTimeout = await freeze(driver, adminUrl, target, address, holdS, log);
+    const { during, outOfRotationMs, flags, backInRotationMs, perTryTimeouts, retries } = withTimeout;
+    const bare = withoutTimeout.during;
+    const bareDeadlineErrors = bare.failedByCode.DEADLINE_EXCEEDED ?? 0;
+    const bareTail = tail('during the freeze without a per-try timeout', bare);
     const calm = tail('before the freeze', before);
     const hung = tail('during the freeze', during);
     const failed = before.failed + during.failed;
-    const pass =
+    // Without the per-try timeout a stuck call waits for the caller's whole deadline and fails with it.
+    const passWith =
       failed === 0 &&
       perTryTimeouts >= 1 &&
       hung.max >= SLOWEST_CALL_MIN_MS &&
       hung.max < SLOWEST_CALL_MAX_MS &&
       outOfRotationMs <= OUT_OF_ROTATION_BOUND_MS;
+    const passWithout = bareDeadlineErrors >= 1 && bareTail.max >= DEADLINE_MS * 0.95 && withoutTimeout.perTryTimeouts === 0;
+    const pass = passWith && passWithout;
 
     const figures: ExperimentOutcome['figures'] = {
       hungReplica: HUNG_REPLICA,
@@ -156,6 +200,14 @@ export const hangExperiment: Experiment = {
       perTryTimeouts,
       retries,
       backInRotationMs,
+      'without.sent': bare.sent,
+      'without.failed': bare.failed,
+      'without.deadlineExceeded': bareDeadlineErrors,
+      'without.p99Ms': bareTail.p99,
+      'without.maxMs': bareTail.max,
+      'without.perTryTimeouts': withoutTimeout.perTryTimeouts,
+      'without.outOfRotationMs': withoutTimeout.outOfRotationMs,
+      'without.outOfRotationFlags': withoutTimeout.flags.join(','),
     };
     const charts: BarChart[] = [
       {
@@ -168,6 +220,16 @@ export const hangExperiment: Experiment = {
           { label: 'during p50', value: hung.p50 },
           { label: 'during p99', value: hung.p99 },
           { label: 'during max', value: hung.max },
+          { label: 'no per-try timeout: p99', value: bareTail.p99 },
+          { label: 'no per-try timeout: max', value: bareTail.max },
+        ],
+      },
+      {
+        title: 'Failed calls during the freeze',
+        unit: 'calls',
+        bars: [
+          { label: `per-try timeout ${PER_TRY_TIMEOUT_MS / 1000} s`, value: during.failed },
+          { label: 'no per-try timeout', value: bare.failed },
         ],
       },
       {
@@ -182,20 +244,20 @@ export const hangExperiment: Experiment = {
     return {
       done:
         `Under ${RATE_PER_S} calls/s of open-loop load through Envoy (${DEADLINE_MS} ms deadline), ${HUNG_REPLICA} was frozen ` +
-        `until Envoy took it out of rotation and ${holdS} s longer, then resumed.`,
+        `until Envoy took it out of rotation and ${holdS} s longer, then resumed; then the same again with Envoy's per-try timeout switched off.`,
       expected:
         `No call fails; the calls caught on the frozen replica are slow, not failed: the slowest takes about the ` +
         `${PER_TRY_TIMEOUT_MS / 1000} s per-try timeout plus a retry (${SLOWEST_CALL_MIN_MS}-${SLOWEST_CALL_MAX_MS} ms); ` +
-        `Envoy counts per-try timeouts and takes the replica out of rotation within ${OUT_OF_ROTATION_BOUND_MS / 1000} s.`,
+        `Envoy counts per-try timeouts and takes the replica out of rotation within ${OUT_OF_ROTATION_BOUND_MS / 1000} s. ` +
+        `Without a per-try timeout, the calls caught on it wait for the whole ${DEADLINE_MS} ms deadline and fail (DEADLINE_EXCEEDED).`,
       measured: [
         `Before the freeze: ${before.sent} calls, p50 ${calm.p50} ms, p99 ${calm.p99} ms, max ${calm.max} ms, ${before.failed} failed.`,
         `During the freeze: ${during.sent} calls, p50 ${hung.p50} ms, p99 ${hung.p99} ms, max ${hung.max} ms, ${during.failed} failed.`,
         `Envoy: ${perTryTimeouts} per-try timeouts and ${retries} retries; ${HUNG_REPLICA} out of rotation ` +
           `${outOfRotationMs} ms after the freeze (${flags.join(', ')}), back ${backInRotationMs} ms after the resume.`,
-        `Without the per-try timeout (the lab cannot switch it off, so this is not a second run): each of the ` +
-          `${perTryTimeouts} calls that hit it would have waited for the ${DEADLINE_MS} ms deadline and failed with ` +
-          'DEADLINE_EXCEEDED (Envoy does not retry a call whose whole timeout ran out), and outlier detection would ' +
-          'have had no timeouts to count, leaving the removal to the health checks.',
+        `Without a per-try timeout (the same freeze, Envoy restarted with none): ${bare.sent} calls, ${bare.failed} failed ` +
+          `(${bareDeadlineErrors} DEADLINE_EXCEEDED), p99 ${bareTail.p99} ms, max ${bareTail.max} ms; ` +
+          `${withoutTimeout.perTryTimeouts} per-try timeouts; out of rotation after ${withoutTimeout.outOfRotationMs} ms (${withoutTimeout.flags.join(', ')}).`,
       ],
       pass,
       figures,

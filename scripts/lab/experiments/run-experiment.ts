@@ -22,7 +22,8 @@ export async function restoreBaseline(driver: LabDriver): Promise<void> {
   await clearFaults();
   await driver.scale(BASELINE_REPLICAS);
   const policy = await driver.policy();
-  if (policy.policy !== 'ROUND_ROBIN' || policy.panicThresholdPercent !== undefined) await driver.setPolicy({ policy: 'ROUND_ROBIN' });
+  const asEnvoyYaml = policy.policy === 'ROUND_ROBIN' && policy.panicThresholdPercent === undefined && policy.perTryTimeoutMs === undefined;
+  if (!asEnvoyYaml) await driver.setPolicy({ policy: 'ROUND_ROBIN' });
   await clearFaults();
   const adminUrl = await driver.adminUrl();
   await pollUntil(
