@@ -37,14 +37,15 @@ export function statusName(code: number): string {
 }
 
 /**
- * Calls SayHello once with a deadline of `deadlineMs`; resolves with the outcome and never rejects.
- * An aborted `signal` cancels the call, which then settles as CANCELLED.
+ * Calls SayHello once with a deadline of `deadlineMs` (and `metadata`, e.g. a ring-hash key header); resolves
+ * with the outcome and never rejects. An aborted `signal` cancels the call, which then settles as CANCELLED.
  */
 export function callGreeter(
   client: GreeterClient,
   name: string,
   deadlineMs: number,
   signal?: AbortSignal,
+  metadata: Metadata = new Metadata(),
 ): Promise<CallResult> {
   const startedAt = performance.now();
   const elapsed = (): number => performance.now() - startedAt;
@@ -57,7 +58,7 @@ export function callGreeter(
     const cancel = (): void => call?.cancel();
     signal?.addEventListener('abort', cancel, { once: true });
     try {
-      call = client.sayHello({ name }, new Metadata(), { deadline: Date.now() + deadlineMs }, (error, response) => {
+      call = client.sayHello({ name }, metadata, { deadline: Date.now() + deadlineMs }, (error, response) => {
         signal?.removeEventListener('abort', cancel);
         if (error) {
           resolve(failureFrom(error, elapsed()));

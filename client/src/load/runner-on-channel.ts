@@ -1,5 +1,5 @@
-import { createGreeterClient } from '../greeter-call.js';
-import { callGreeterWithMetadata, metadataOf } from './greeter-call-with-metadata.js';
+import { callGreeter, createGreeterClient } from '../greeter-call.js';
+import { metadataOf } from './call-metadata.js';
 import { LoadRunner } from './load-runner.js';
 import type { ShardPlan } from './shard-plan.js';
 
@@ -13,7 +13,7 @@ export function runnerOnChannel(shard: ShardPlan): LoadRunner {
       metadata = base.clone();
       metadata.set(shard.keys.header, key);
     }
-    return callGreeterWithMetadata(client, shard.name, metadata, shard.deadlineMs, signal);
+    return callGreeter(client, shard.name, shard.deadlineMs, signal, metadata);
   });
   void runner.finished.then(() => client.close());
   return runner;
