@@ -5,7 +5,8 @@
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { integerIn, oneLineError } from './cli/command-line.js';
 import { requireEnvoy, type EnvoyBinary } from './envoy/envoy-binary.js';
 import { projectRoot } from './envoy/project-paths.js';
 import { LocalStack } from './local/local-stack.js';
@@ -14,16 +15,6 @@ import { StackControlApi } from './local/stack-control-api.js';
 import { readStateFile, removeStateFile, stateFilePath, writeStateFile } from './local/stack-state-file.js';
 
 const PROGRAM = 'npm start';
-
-function integerIn(min: number, max: number, what: string) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
-      throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}, got "${value}"`);
-    }
-    return parsed;
-  };
-}
 
 const program = new Command()
   .name(PROGRAM)
@@ -35,11 +26,7 @@ const program = new Command()
   .option('--no-client', 'leave the worker client out (call Envoy yourself)')
   .option('--interval <ms>', "the worker client's call interval", integerIn(1, 3_600_000, '--interval'), 1000)
   .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning')
-  // One line per mistake: commander's "option '--x <n>' argument 'y' is invalid." repeats what our message says.
-  .configureOutput({
-    outputError: (message, write) =>
-      write(`${PROGRAM}: ${message.replace(/^error: /, '').replace(/^option '[^']+' argument '[^']*' is invalid\. /, '')}`),
-  })
+  .configureOutput({ outputError: (message, write) => write(oneLineError(PROGRAM, message)) })
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 program.parse();

@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { parseQuietly } from './parse-quietly.js';
 
 /** Output style of every line the client prints. */
 export type LogFormat = 'text' | 'json';
@@ -53,25 +54,7 @@ interface RawValue {
 /** Parses flags (`argv` without node and script) and env vars; a flag wins over its env var. */
 export function parseClientConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ClientConfig {
   const program = buildProgram();
-  let helpText = '';
-  program.configureOutput({
-    writeOut: (text) => {
-      helpText += text;
-    },
-    // Commander's own error text is rethrown as ConfigError below; printing it here would add a second line.
-    writeErr: () => {},
-  });
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') {
-        throw new HelpRequested(helpText);
-      }
-      throw new ConfigError(`${oneLine(error.message.replace(/^error: /, ''))} (see --help)`);
-    }
-    throw error;
-  }
+  parseQuietly(program, argv, (helpText) => new HelpRequested(helpText), (line) => new ConfigError(line));
   const flags = program.opts<Record<string, string | boolean | undefined>>();
 
   const pick = (flag: string, envName: string): RawValue | undefined => {
@@ -158,6 +141,3 @@ function toKebab(camel: string): string {
   return camel.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}

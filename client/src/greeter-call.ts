@@ -69,10 +69,17 @@ export function callGreeter(
     } catch (error) {
       signal?.removeEventListener('abort', cancel);
       // grpc-js throws synchronously only for misuse such as a closed channel; report it like any failed call.
-      const details = error instanceof Error ? error.message : String(error);
-      resolve(failure(status.UNKNOWN, details, elapsed()));
+      resolve(unexpectedFailure(error, elapsed()));
     }
   });
+}
+
+/**
+ * A call that threw or rejected although calls are meant never to (misuse, such as a closed channel): reported as
+ * an UNKNOWN failure, so it is still counted once.
+ */
+export function unexpectedFailure(error: unknown, latencyMs = 0): CallResult {
+  return failure(status.UNKNOWN, error instanceof Error ? error.message : String(error), latencyMs);
 }
 
 function failureFrom(error: ServiceError, latencyMs: number): CallResult {

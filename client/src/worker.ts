@@ -1,7 +1,6 @@
-import { status } from '@grpc/grpc-js';
 import { CallTally, type TallySnapshot } from './call-tally.js';
 import type { CallRecord } from './call-log.js';
-import { statusName, type CallResult } from './greeter-call.js';
+import { unexpectedFailure, type CallResult } from './greeter-call.js';
 
 /** How often to call, how many calls, and the bounds the scheduler keeps. */
 export interface WorkerSettings {
@@ -116,14 +115,8 @@ export class CallWorker {
     const time = this.#now();
     this.#hooks
       .call(this.#abort.signal)
-      .catch((error: unknown): CallResult => ({
-        // The call hook is meant never to reject; if it does anyway the call still has to be counted once.
-        ok: false,
-        code: status.UNKNOWN,
-        codeName: statusName(status.UNKNOWN),
-        details: error instanceof Error ? error.message : String(error),
-        latencyMs: 0,
-      }))
+      // Meant never to reject; if it does anyway, the call still has to be counted once.
+      .catch((error: unknown) => unexpectedFailure(error))
       .then((result) => {
         this.tally.settle(seq, result);
         this.#hooks.onCall({ time, seq, result });

@@ -81,6 +81,12 @@ export async function stats(adminUrl: string, filter: string, timeoutMs = 2000):
   return result;
 }
 
+/** One counter or gauge of a cluster, e.g. clusterStat(url, 'grpc_server', 'upstream_rq_retry'); 0 if Envoy has none. */
+export async function clusterStat(adminUrl: string, cluster: string, stat: string, timeoutMs = 2000): Promise<number> {
+  const name = `cluster.${cluster}.${stat}`;
+  return (await stats(adminUrl, `^${name.replaceAll('.', '\\.')}$`, timeoutMs)).get(name) ?? 0;
+}
+
 /** The port a named listener really bound (the config may say 0). */
 export async function listenerPort(adminUrl: string, listener: string, timeoutMs = 2000): Promise<number> {
   const body = (await (await adminGet(adminUrl, '/listeners?format=json', timeoutMs)).json()) as {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/control-cli-args.js';
 import type { FaultStateView } from '../../server/src/fault-state.js';
+import { integerIn, oneLineError } from '../cli/command-line.js';
 import { projectRoot } from '../envoy/project-paths.js';
 import { chooseDriver, type DriverChoice } from './choose-driver.js';
 import { LabError, LB_POLICIES, type LabDriver, type LbPolicy } from './lab-driver.js';
@@ -17,16 +18,6 @@ import { watch } from './watch.js';
 
 
 const PROGRAM = 'lab';
-
-function integerIn(min: number, max: number, what: string) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
-      throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}, got "${value}"`);
-    }
-    return parsed;
-  };
-}
 
 function usage(parse: (raw: string) => unknown) {
   return (raw: string) => {
@@ -49,10 +40,7 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
     .option('--driver <driver>', 'docker or local (default: docker when a Docker engine answers, else local)')
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({
-      outputError: (message, write) =>
-        write(`${PROGRAM}: ${message.replace(/^error: /, '').replace(/^option '[^']+' argument '[^']*' is invalid\. /, '').replace(/^command-argument value '[^']*' is invalid for argument '[^']*'\. /, '')}`),
-    });
+    .configureOutput({ outputError: (message, write) => write(oneLineError(PROGRAM, message)) });
 
   program
     .command('up')

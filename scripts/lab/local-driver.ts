@@ -108,8 +108,9 @@ export class LocalDriver implements LabDriver {
   }
 
   async setFaults(name: string, patch: FaultPatch): Promise<FaultStateView> {
-    const replica = (await this.info()).replicas.find((r) => r.name === name);
-    if (!replica) throw await this.unknownReplica(name);
+    const { replicas } = await this.info();
+    const replica = replicas.find((r) => r.name === name);
+    if (!replica) throw new LabError(`no replica named ${name} (live: ${replicas.map((r) => r.name).join(', ') || 'none'})`, 2);
     try {
       return await new ControlClient(replica.address, replica.controlPort).update(patch);
     } catch (error) {
@@ -141,11 +142,6 @@ export class LocalDriver implements LabDriver {
 
   private async signal(name: string, signal: 'KILL' | 'TERM' | 'STOP' | 'CONT'): Promise<void> {
     await this.request('POST', `/replicas/${encodeURIComponent(name)}/signal`, { signal });
-  }
-
-  private async unknownReplica(name: string): Promise<LabError> {
-    const names = (await this.info()).replicas.map((r) => r.name).join(', ') || 'none';
-    return new LabError(`no replica named ${name} (live: ${names})`, 2);
   }
 
   private state(): StackStateFile {

@@ -2,7 +2,7 @@
 // errors per second and share; a light probe client (the watch's own calls through Envoy) gives per-replica
 // latency, since Envoy keeps no per-host latency histogram.
 import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
-import { clusterHosts, stats, type UpstreamHost } from '../envoy/envoy-admin.js';
+import { clusterHosts, clusterStat, type UpstreamHost } from '../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../local/envoy-config.js';
 import type { LabDriver } from './lab-driver.js';
 import { formatWatchFrame, percentile, type WatchFrame } from './watch-frame.js';
@@ -100,9 +100,8 @@ export async function watch(driver: LabDriver, options: WatchOptions): Promise<v
   }
 }
 
-async function retries(adminUrl: string): Promise<number> {
-  const values = await stats(adminUrl, `^cluster\\.${CLUSTER_NAME}\\.upstream_rq_retry$`);
-  return values.get(`cluster.${CLUSTER_NAME}.upstream_rq_retry`) ?? 0;
+function retries(adminUrl: string): Promise<number> {
+  return clusterStat(adminUrl, CLUSTER_NAME, 'upstream_rq_retry');
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -47,6 +47,8 @@ export interface LocalReplica {
   port: number;
   controlPort: number;
   process: ManagedProcess;
+  /** Stopped with SIGSTOP (a hung replica) and not yet resumed. */
+  paused: boolean;
 }
 
 const SERVER_ENTRY = path.join('server', 'src', 'main.ts');
@@ -207,8 +209,14 @@ export class LocalStack {
   /** Sends a signal to one replica; with SIGKILL or SIGTERM it also waits until the process is gone. */
   async signalReplica(name: string, signal: NodeJS.Signals, graceMs = 15_000): Promise<number | NodeJS.Signals> {
     const replica = this.replica(name);
-    if (signal === 'SIGKILL' || signal === 'SIGTERM') return this.stopReplica(name, signal, graceMs);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') {
+      // A paused process cannot drain: resume it first so SIGTERM means a graceful stop.
+      if (replica.paused) replica.process.signal('SIGCONT');
+      replica.paused = false;
+      return this.stopReplica(name, signal, graceMs);
+    }
     replica.process.signal(signal);
+    if (signal === 'SIGSTOP' || signal === 'SIGCONT') replica.paused = signal === 'SIGSTOP';
     return 0;
   }
 
@@ -255,7 +263,7 @@ export class LocalStack {
     });
     child.onLine((line) => this.options.onLine?.(name, line));
     const listening = child.waitForLine(LISTENING, 20_000);
-    const replica: LocalReplica = { name, index, address, port, controlPort: 0, process: child };
+    const replica: LocalReplica = { name, index, address, port, controlPort: 0, process: child, paused: false };
     // Like Docker's DNS, the address is served from the moment the replica runs, before it listens:
     // Envoy's health check, not DNS, decides when it gets traffic.
     this.live.set(index, replica);

@@ -41,7 +41,6 @@ class BadRequest extends Error {
  */
 export class StackControlApi {
   private readonly server: http.Server;
-  private readonly paused = new Set<string>();
   /** One change at a time: two scales racing each other would leave the system in neither state. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -75,7 +74,7 @@ export class StackControlApi {
         port: r.port,
         controlPort: r.controlPort,
         pid: r.process.pid,
-        state: this.paused.has(r.name) ? 'paused' : 'running',
+        state: r.paused ? 'paused' : 'running',
       })),
     };
   }
@@ -126,7 +125,6 @@ export class StackControlApi {
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );
-    for (const name of this.paused) if (!this.stack.replicas().some((r) => r.name === name)) this.paused.delete(name);
     return this.info();
   }
 
@@ -140,15 +138,7 @@ export class StackControlApi {
     } catch (error) {
       throw new BadRequest(error instanceof Error ? error.message : String(error), 404);
     }
-    const signal = SIGNALS[signalName as SignalName];
-    if (signal === 'SIGKILL' || signal === 'SIGTERM') {
-      // A paused process cannot drain: resume it first so SIGTERM means a graceful stop.
-      if (this.paused.has(name)) this.stack.replica(name).process.signal('SIGCONT');
-      this.paused.delete(name);
-    }
-    await this.stack.signalReplica(name, signal);
-    if (signal === 'SIGSTOP') this.paused.add(name);
-    if (signal === 'SIGCONT') this.paused.delete(name);
+    await this.stack.signalReplica(name, SIGNALS[signalName as SignalName]);
     return this.info();
   }
 

@@ -4,7 +4,8 @@
 import { cpus, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { integerIn, oneLineError } from '../cli/command-line.js';
 import { requireEnvoy } from '../envoy/envoy-binary.js';
 import { projectRoot } from '../envoy/project-paths.js';
 import { LocalStack } from '../local/local-stack.js';
@@ -23,15 +24,8 @@ import {
 const program = new Command()
   .name('npm run bench --')
   .description('Measure discovery, health, failover, ejection and drain bounds with a real Envoy.')
-  .option('--runs <n>', 'runs per scenario', (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < 1 || n > 50) throw new InvalidArgumentError(`--runs must be an integer from 1 to 50, got "${value}"`);
-    return n;
-  }, 5)
-  .configureOutput({
-    outputError: (message, write) =>
-      write(message.replace(/^error: /, 'bench: ').replace(/option '[^']+' argument '[^']*' is invalid\. /, '')),
-  })
+  .option('--runs <n>', 'runs per scenario', integerIn(1, 50, '--runs'), 5)
+  .configureOutput({ outputError: (message, write) => write(oneLineError('bench', message)) })
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 program.parse();
 const { runs } = program.opts<{ runs: number }>();

@@ -1,7 +1,8 @@
 // The fault scenarios, each measured against a running local stack under steady load. The integration tests run
 // them once and assert their stated bounds; `npm run bench` runs them many times and reports the spread. One
 // implementation, so the numbers in the README are the ones the tests hold the system to.
-import { stats } from '../envoy/envoy-admin.js';
+import { clusterStat } from '../envoy/envoy-admin.js';
+import { CLUSTER_NAME } from '../local/envoy-config.js';
 import type { LocalStack } from '../local/local-stack.js';
 import { pollUntil } from '../local/poll-until.js';
 import type { CallLoop } from './call-loop.js';
@@ -16,9 +17,8 @@ async function hostOf(stack: LocalStack, address: string) {
   return (await stack.hosts()).find((h) => h.address === address);
 }
 
-async function clusterCounter(stack: LocalStack, name: string): Promise<number> {
-  const values = await stats(stack.adminUrl, `^cluster\\.grpc_server\\.${name.replaceAll('.', '\\.')}$`);
-  return values.get(`cluster.grpc_server.${name}`) ?? 0;
+function clusterCounter(stack: LocalStack, name: string): Promise<number> {
+  return clusterStat(stack.adminUrl, CLUSTER_NAME, name);
 }
 
 /** Lets the load run for `ms` more (measured on the loop's clock). */

@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { parseQuietly } from '../parse-quietly.js';
 import { checkTarget, LOAD_DEFAULTS, LoadOptionsError, NUMBER_RULES, planLoad, type LoadOptions, type LoadPlan } from './load-options.js';
 
 /** What `npm run load` was asked to do. */
@@ -21,23 +22,7 @@ export class LoadHelpRequested extends Error {
 /** Parses the load CLI's flags (`argv` without node and script) and ENVOY_ADDRESS; throws LoadOptionsError. */
 export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): LoadCliConfig {
   const program = buildProgram();
-  let helpText = '';
-  program.configureOutput({
-    writeOut: (text) => {
-      helpText += text;
-    },
-    // Commander's error is rethrown below as one LoadOptionsError line; printing it here would add another.
-    writeErr: () => {},
-  });
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') throw new LoadHelpRequested(helpText);
-      throw new LoadOptionsError(`${oneLine(error.message.replace(/^error: /, ''))} (see --help)`);
-    }
-    throw error;
-  }
+  parseQuietly(program, argv, (helpText) => new LoadHelpRequested(helpText), (line) => new LoadOptionsError(line));
   const flags = program.opts<{
     target?: string;
     concurrency?: string;
@@ -125,6 +110,3 @@ function invalid(raw: string, rule: FlagRule): LoadOptionsError {
   return new LoadOptionsError(`${rule.flag} must be ${rule.expected}, got ${JSON.stringify(raw)}`);
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}

@@ -1,6 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { status } from '@grpc/grpc-js';
-import { statusName, type CallResult } from '../greeter-call.js';
+import { unexpectedFailure, type CallResult } from '../greeter-call.js';
 import { LoadTally, type TallyData } from './load-tally.js';
 import { slotDueMs, slotsDueBy, slotsWithin } from './rate-schedule.js';
 import { callIndex, keyFor, type ShardPlan } from './shard-plan.js';
@@ -143,14 +142,8 @@ export class LoadRunner {
     const key = keyFor(callIndex(this.#shard.position, this.#tally.sent), this.#shard.keys);
     this.#tally.start();
     return this.#call(key, this.#abort.signal)
-      .catch((error: unknown): CallResult => ({
-        // The call is meant never to reject; if it does anyway it still has to be counted once.
-        ok: false,
-        code: status.UNKNOWN,
-        codeName: statusName(status.UNKNOWN),
-        details: error instanceof Error ? error.message : String(error),
-        latencyMs: 0,
-      }))
+      // Meant never to reject; if it does anyway, the call still has to be counted once.
+      .catch((error: unknown) => unexpectedFailure(error))
       .then((result) => {
         this.#tally.settle(result, key);
         this.#finishIfSettled();

@@ -1,12 +1,12 @@
 // A flaky replica: it still answers SERVING to every health check, yet fails half its calls with UNAVAILABLE.
 // Active health checks cannot see that; outlier detection, which watches real calls, ejects it, and until then
 // Envoy retries each failed call on another replica, so the client never sees a failure.
-import { runLoad } from '../../../client/src/load/run-load.js';
 import type { LoadReport } from '../../../client/src/load/load-report.js';
 import { clusterHosts, stats } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { LabError } from '../lab-driver.js';
 import type { BarChart, Experiment } from './experiment.js';
+import { LoadPhases } from './steady-load.js';
 import { answeredBy, listShares, percent, replicaNamesByHostname, retryCount, shares } from './replica-shares.js';
 
 /** Calls started per second (open loop): about a third reach the flaky replica while it is in rotation. */
@@ -97,32 +97,18 @@ export const flakyExperiment: Experiment = {
     const replicaNames = replicas.map((r) => r.name);
     const names = await replicaNamesByHostname(driver, replicas);
 
-    // Every load phase stops here, whatever happens: no load outlives run().
-    const stops: AbortController[] = [];
-    const running: Promise<LoadReport>[] = [];
-    const startLoad = (durationS: number): { report: Promise<LoadReport>; stop: () => Promise<LoadReport> } => {
-      const stop = new AbortController();
-      stops.push(stop);
-      const report = runLoad({ target, rate: RATE, concurrency: 50, durationS, name: 'flaky' }, { signal: stop.signal });
-      running.push(report);
-      return {
-        report,
-        stop: () => {
-          stop.abort();
-          return report;
-        },
-      };
-    };
+    // Every load phase stops in the finally below, whatever happens: no load outlives run().
+    const loads = new LoadPhases({ target, rate: RATE, concurrency: 50, name: 'flaky' });
 
     try {
       const retriesAtStart = await retryCount(adminUrl);
       log(`${RATE} calls/s through Envoy at ${target}; ${beforeS} s with no fault`);
-      const before = await startLoad(beforeS).report;
+      const before = await loads.start(beforeS).report;
       const retriesAtFault = await retryCount(adminUrl);
       const ejectionsBefore = await enforcedEjections(adminUrl);
 
       // Sized to outlast the watch; stopped as soon as Envoy ejects the replica.
-      const duringLoad = startLoad(WATCH_LIMIT_MS / 1000 + 1);
+      const duringLoad = loads.start(WATCH_LIMIT_MS / 1000 + 1);
       await driver.setFaults(victim.name, { failRate: FAIL_RATE, failCode: 'UNAVAILABLE' });
       // From the moment the fault is known to be in place (the Docker driver's exec takes a while to answer).
       const faultAt = performance.now();
@@ -141,13 +127,13 @@ export const flakyExperiment: Experiment = {
       let lastCallAfter: number | undefined;
       let settling: LoadReport | undefined;
       if (ejectedAfter !== undefined) {
-        const settlingLoad = startLoad(SETTLE_LIMIT_MS / 1000 + 1);
+        const settlingLoad = loads.start(SETTLE_LIMIT_MS / 1000 + 1);
         lastCallAfter = await msUntilNoMoreCalls(adminUrl, victim.address, faultAt + ejectedAfter);
         settling = await settlingLoad.stop();
       }
       const retriesAtSettled = await retryCount(adminUrl);
       log(`${afterS} s more load`);
-      const after = await startLoad(afterS).report;
+      const after = await loads.start(afterS).report;
       const retriesAtEnd = await retryCount(adminUrl);
 
       const phases = settling ? [before, during, settling, after] : [before, during, after];
@@ -242,8 +228,7 @@ export const flakyExperiment: Experiment = {
         ],
       };
     } finally {
-      for (const stop of stops) stop.abort();
-      await Promise.allSettled(running);
+      await loads.stopAll();
     }
   },
 };

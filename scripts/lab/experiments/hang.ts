@@ -9,7 +9,7 @@ import type { LoadOptions } from '../../../client/src/load/load-options.js';
 import type { LoadReport } from '../../../client/src/load/load-report.js';
 import { runLoad } from '../../../client/src/load/run-load.js';
 import { startSteadyLoad, type SteadyLoad } from './steady-load.js';
-import { clusterHosts, stats, type UpstreamHost } from '../../envoy/envoy-admin.js';
+import { clusterHosts, clusterStat, type UpstreamHost } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { pollUntil } from '../../local/poll-until.js';
 import type { LabDriver } from '../lab-driver.js';
@@ -42,10 +42,7 @@ function steadyLoad(target: string): SteadyLoad {
   return startSteadyLoad({ ...loadOptions(target, 300), target, rate: RATE_PER_S });
 }
 
-async function clusterCounter(adminUrl: string, name: string): Promise<number> {
-  const full = `cluster.${CLUSTER_NAME}.${name}`;
-  return (await stats(adminUrl, `^${full.replaceAll('.', '\\.')}$`)).get(full) ?? 0;
-}
+const clusterCounter = (adminUrl: string, name: string): Promise<number> => clusterStat(adminUrl, CLUSTER_NAME, name);
 
 async function hostAt(adminUrl: string, address: string): Promise<UpstreamHost | undefined> {
   return (await clusterHosts(adminUrl, CLUSTER_NAME)).find((h) => h.address === address);

@@ -1,12 +1,11 @@
 // SIGKILL under load: a replica dies without a goodbye (no drain, no NOT_SERVING first). Calls on its connection
 // are reset and calls Envoy still sends it are refused; Envoy retries both on another replica, and stops routing to
 // it as soon as outlier detection (failed calls), a health check or DNS (the replica is gone) notices.
-import { runLoad } from '../../../client/src/load/run-load.js';
-import type { LoadReport } from '../../../client/src/load/load-report.js';
 import { clusterHosts } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { LabError } from '../lab-driver.js';
 import type { BarChart, Experiment } from './experiment.js';
+import { LoadPhases } from './steady-load.js';
 import { answeredBy, listShares, replicaNamesByHostname, retryCount, shares } from './replica-shares.js';
 
 /** Calls started per second, whatever the replicas do (open loop): a dead replica cannot slow the load down. */
@@ -71,37 +70,23 @@ export const killExperiment: Experiment = {
     const replicaNames = replicas.map((r) => r.name);
     const names = await replicaNamesByHostname(driver, replicas);
 
-    // Every load phase and the watch stop here, whatever happens: no load outlives run().
-    const stops: AbortController[] = [];
-    const running: Promise<unknown>[] = [];
-    const startLoad = (durationS: number): { report: Promise<LoadReport>; stop: () => Promise<LoadReport> } => {
-      const stop = new AbortController();
-      stops.push(stop);
-      const report = runLoad({ target, rate: RATE, concurrency: 50, durationS, name: 'kill' }, { signal: stop.signal });
-      running.push(report);
-      return {
-        report,
-        stop: () => {
-          stop.abort();
-          return report;
-        },
-      };
-    };
+    // Every load phase stops in the finally below, whatever happens: no load outlives run().
+    const loads = new LoadPhases({ target, rate: RATE, concurrency: 50, name: 'kill' });
+    const watchStop = new AbortController();
+    let removal: Promise<unknown> = Promise.resolve();
 
     try {
       const retriesAtStart = await retryCount(adminUrl);
       log(`${RATE} calls/s through Envoy at ${target}; ${beforeS} s of warm-up`);
-      const before = await startLoad(beforeS).report;
+      const before = await loads.start(beforeS).report;
 
       // Sized to outlast the watch; stopped as soon as Envoy takes the dead replica out of rotation.
-      const duringLoad = startLoad(WATCH_LIMIT_MS / 1000 + 1);
-      const watchStop = new AbortController();
-      stops.push(watchStop);
+      const duringLoad = loads.start(WATCH_LIMIT_MS / 1000 + 1);
       const killedAt = performance.now();
       await driver.kill(victim.name);
       log(`SIGKILL ${victim.name}; polling Envoy's /clusters every ${POLL_MS} ms`);
       const watch = watchHost(adminUrl, victim.address, killedAt, watchStop.signal);
-      running.push(watch.removedMs);
+      removal = watch.removedMs;
       const out = await watch.outOfRotation;
       const during = await duringLoad.stop();
       log(
@@ -110,7 +95,7 @@ export const killExperiment: Experiment = {
           : `Envoy's /clusters still showed ${victim.name} in rotation ${WATCH_LIMIT_MS} ms after the kill`,
       );
 
-      const after = await startLoad(afterS).report;
+      const after = await loads.start(afterS).report;
       watchStop.abort();
       const removedMs = await watch.removedMs;
       const retries = (await retryCount(adminUrl)) - retriesAtStart;
@@ -173,8 +158,8 @@ export const killExperiment: Experiment = {
         ],
       };
     } finally {
-      for (const stop of stops) stop.abort();
-      await Promise.allSettled(running);
+      watchStop.abort();
+      await Promise.allSettled([loads.stopAll(), removal]);
     }
   },
 };

@@ -1,11 +1,9 @@
 // Who answered, as experiments report it: load-report hostnames mapped back to replica names (under Compose a
 // hostname is a container id), shares per replica, and Envoy's retry counter.
 import type { LoadReport } from '../../../client/src/load/load-report.js';
-import { stats } from '../../envoy/envoy-admin.js';
+import { clusterStat } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import type { LabDriver, LabReplica } from '../lab-driver.js';
-
-const RETRY_STAT = `cluster.${CLUSTER_NAME}.upstream_rq_retry`;
 
 /** The hostname each replica puts in its answers (the replica name locally, the container's hostname in Docker). */
 export async function replicaNamesByHostname(driver: LabDriver, replicas: LabReplica[]): Promise<Map<string, string>> {
@@ -36,6 +34,6 @@ export const percent = (share: number): string => `${Math.round(share * 100)}%`;
 export const listShares = (byName: Map<string, number>): string => [...byName].map(([name, s]) => `${name} ${percent(s)}`).join(', ');
 
 /** Envoy's count of retries to the greeter cluster so far. */
-export async function retryCount(adminUrl: string): Promise<number> {
-  return (await stats(adminUrl, `^${RETRY_STAT.replaceAll('.', '\\.')}$`)).get(RETRY_STAT) ?? 0;
+export function retryCount(adminUrl: string): Promise<number> {
+  return clusterStat(adminUrl, CLUSTER_NAME, 'upstream_rq_retry');
 }
