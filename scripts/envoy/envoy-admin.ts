@@ -106,3 +106,36 @@ export async function isReady(adminUrl: string, timeoutMs = 1000): Promise<boole
     return false;
   }
 }
+
+/** What /server_info says about the running process: its lifecycle state and its hot-restart epoch. */
+export interface ServerInfo {
+  /** LIVE, DRAINING, PRE_INITIALIZING or INITIALIZING. */
+  state: string;
+  /** 0 for a fresh start; each hot restart runs the next epoch. */
+  restartEpoch: number;
+}
+
+export async function serverInfo(adminUrl: string, timeoutMs = 2000): Promise<ServerInfo> {
+  const body = (await (await adminGet(adminUrl, '/server_info', timeoutMs)).json()) as {
+    state?: string;
+    command_line_options?: { restart_epoch?: number };
+  };
+  return { state: body.state ?? 'UNKNOWN', restartEpoch: body.command_line_options?.restart_epoch ?? 0 };
+}
+
+/**
+ * The static clusters and listeners Envoy really runs, from /config_dump, shaped as a config file's
+ * `static_resources` (what policyOf reads): the truth after any hot restart, whatever a file on disk says.
+ */
+export async function runningStaticResources(
+  adminUrl: string,
+  timeoutMs = 2000,
+): Promise<{ static_resources: { clusters: unknown[]; listeners: unknown[] } }> {
+  const dump = (await (await adminGet(adminUrl, '/config_dump', timeoutMs)).json()) as {
+    configs?: { '@type'?: string; static_clusters?: { cluster: unknown }[]; static_listeners?: { listener: unknown }[] }[];
+  };
+  const ofType = (suffix: string) => dump.configs?.find((config) => config['@type']?.endsWith(suffix));
+  const clusters = ofType('.ClustersConfigDump')?.static_clusters?.map((c) => c.cluster) ?? [];
+  const listeners = ofType('.ListenersConfigDump')?.static_listeners?.map((l) => l.listener) ?? [];
+  return { static_resources: { clusters, listeners } };
+}

@@ -17,14 +17,17 @@ export type ComposeRunner = (args: string[]) => Promise<ComposeResult>;
 
 /** How to reach the one Compose project the lab drives. */
 export interface ComposeRunnerOptions {
-  /** Compose project name (docker-compose.yml fixes it as grpc-envoy-lab). */
-  project: string;
-  /** The base compose file; its folder is the project directory and the working directory. */
+  /**
+   * The compose file; its folder is the project directory and the working directory. No -p: the project name is
+   * resolved as a user's own `docker compose` resolves it (COMPOSE_PROJECT_NAME, .env, then the file's `name:`).
+   */
   composeFile: string;
   /** Upper bound for one invocation; `up --build` may pull and build images, so the default is generous. */
   timeoutMs?: number;
   /** The program and leading arguments; the tests put a stand-in here instead of `docker compose`. */
   command?: readonly [string, ...string[]];
+  /** The environment Compose sees (COMPOSE_PROJECT_NAME, PORT_PROXY, PORT_ADMIN, ...); default this process's. */
+  env?: NodeJS.ProcessEnv;
   /** Every stderr line as it arrives (Compose reports its progress there), e.g. to show a long build. */
   onLine?: (line: string) => void;
 }
@@ -32,14 +35,15 @@ export interface ComposeRunnerOptions {
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const KILL_GRACE_MS = 5_000;
 
-/** The real runner: spawns `docker compose -p <project> -f <composeFile> ...args` with a timeout. */
+/** The real runner: spawns `docker compose -f <composeFile> ...args` with a timeout. */
 export function createComposeRunner(options: ComposeRunnerOptions): ComposeRunner {
   const [program, ...leading] = options.command ?? ['docker', 'compose'];
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return (args) =>
     new Promise<ComposeResult>((resolve, reject) => {
-      const child = spawn(program, [...leading, '-p', options.project, '-f', options.composeFile, ...args], {
+      const child = spawn(program, [...leading, '-f', options.composeFile, ...args], {
         cwd: path.dirname(options.composeFile),
+        env: options.env ?? process.env,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';

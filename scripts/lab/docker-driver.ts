@@ -1,38 +1,48 @@
-// The lab over the Compose project: replicas are the grpc-server containers, found by Compose's labels through
-// the Engine API (dockerode); what Compose itself must do (up, scale, down, recreate Envoy) goes through the
-// `docker compose` CLI. Faults go through the control CLI inside each container, because the control API listens
-// on the container's loopback only.
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The lab over this checkout's Compose project: replicas are its grpc-server containers, found by Compose's labels
+// through the Engine API (dockerode); what Compose itself must do (up, scale, down) goes through the `docker compose`
+// CLI, so the project name, the ports and the .env file are resolved exactly as a user's own `docker compose` does.
+// Faults go through the control CLI inside each container (the control API listens on the container's loopback
+// only); a policy switch hands Envoy a derived config and a SIGHUP (scripts/envoy/hot-restart.sh).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { stringify } from 'yaml';
 import { parseFaultPatch, FaultPatchError, type FaultPatch, type FaultStateView } from '../../server/src/fault-state.js';
+import { clusterHosts, runningStaticResources, serverInfo } from '../envoy/envoy-admin.js';
 import { envoyYamlPath, projectRoot } from '../envoy/project-paths.js';
+import { CLUSTER_NAME } from '../local/envoy-config.js';
 import { pollUntil } from '../local/poll-until.js';
 import { composeErrorLine, createComposeRunner, type ComposeRunner } from './compose-cli.js';
 import { readMultiplexed } from './docker-stream-demux.js';
 import { derivePolicyConfig, policyOf } from './envoy-policy.js';
 import { LabError, type LabDriver, type LabReplica, type PolicyChoice } from './lab-driver.js';
 
-/** docker-compose.yml's `name:`; every container, network and label of the lab carries it. */
-export const COMPOSE_PROJECT = 'grpc-envoy-lab';
 const SERVICE = 'grpc-server';
+const ENVOY_SERVICE = 'envoy';
 const LABEL_PROJECT = 'com.docker.compose.project';
 const LABEL_SERVICE = 'com.docker.compose.service';
 const LABEL_NUMBER = 'com.docker.compose.container-number';
 const LABEL_ONEOFF = 'com.docker.compose.oneoff';
-/** Relative to the image's WORKDIR (/app), as the Compose healthcheck runs the probe. */
-const CONTROL_CLI = 'dist/server/src/control-cli.js';
+/** Ports inside the envoy container (envoy.yaml); the host side is whatever Compose published them on. */
+const ENVOY_GRPC_PORT = 5000;
+const ENVOY_ADMIN_PORT = 9901;
+/** The control CLI, on PATH in the server image. */
+const CONTROL_CLI = 'greeterctl';
+/** Where hot-restart.sh reads the next config (its ENVOY_NEXT_CONFIG default, on the container's tmpfs). */
+const NEXT_ENVOY_CONFIG = '/tmp/envoy-next.yaml';
 /** Above the control client's own 5 s request timeout, so its one-line error wins over ours. */
 const EXEC_TIMEOUT_MS = 10_000;
 /** Compose's stop_grace_period for grpc-server: the drain (3 s + 5 s) always fits. */
 const STOP_GRACE_S = 10;
+/** A hot restart: the new Envoy initialises (DNS, first health checks), then the old one drains for 4 s and exits. */
+const HOT_RESTART_TIMEOUT_MS = 30_000;
 
 /** The fields of a container listing the driver reads; dockerode's ContainerInfo has them. */
 export interface ContainerSummary {
   Id: string;
+  Names: string[];
   Labels: Record<string, string>;
   State: string;
+  Ports: { PrivatePort: number; PublicPort?: number; IP?: string; Type: string }[];
   NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
 }
 
@@ -51,36 +61,48 @@ export interface DockerExecApi {
   inspect(): Promise<{ Running: boolean; ExitCode: number | null }>;
 }
 
-/** The narrow slice of dockerode the driver depends on, so tests can hand in a fake engine. */
+/** The narrow slice of dockerode the driver depends on. */
 export interface DockerApi {
   listContainers(options: Docker.ContainerListOptions): Promise<ContainerSummary[]>;
   getContainer(id: string): DockerContainerApi;
   ping(options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
-/** Everything the docker driver needs, injectable for tests. */
+/** Everything the docker driver needs. */
 export interface DockerDriverOptions {
   docker: DockerApi;
   runCompose: ComposeRunner;
   /** The Envoy config for a policy, derived from envoy.yaml. */
   renderPolicyConfig: (choice: PolicyChoice) => string;
-  /** Reads the policy back out of a derived config. */
-  policyOf: (yaml: string) => PolicyChoice;
-  /** Where the derived Envoy config and the compose override live (git-ignored <repo>/.lab by default). */
-  labDir: string;
-  /** PORT_PROXY and PORT_ADMIN, as Compose reads them. */
-  env: NodeJS.ProcessEnv;
 }
 
-/** Drives the Compose project grpc-envoy-lab through a Docker engine. */
+/** A replica container of the project. */
+interface ReplicaContainer extends LabReplica {
+  id: string;
+  number: number;
+}
+
+/** Drives this checkout's Compose project (its name as Compose resolves it) through a Docker engine. */
 export class DockerDriver implements LabDriver {
   readonly kind = 'docker' as const;
-  private readonly overrideFile: string;
-  private readonly activeConfigFile: string;
+  private projectName: Promise<string> | undefined;
 
-  constructor(private readonly options: DockerDriverOptions) {
-    this.overrideFile = path.join(options.labDir, 'compose.policy.yml');
-    this.activeConfigFile = path.join(options.labDir, 'envoy.active.yaml');
+  constructor(private readonly options: DockerDriverOptions) {}
+
+  /** The Compose project this driver acts on: `name:` in docker-compose.yml, unless COMPOSE_PROJECT_NAME or .env say otherwise. */
+  project(): Promise<string> {
+    this.projectName ??= (async () => {
+      const result = await this.options.runCompose(['config', '--format', 'json']);
+      if (result.code !== 0) throw new LabError(`docker compose config failed: ${composeErrorLine(result.stderr)}`);
+      const name = (JSON.parse(result.stdout) as { name?: unknown }).name;
+      if (typeof name !== 'string' || name === '') throw new LabError('docker compose config printed no project name');
+      return name;
+    })();
+    return this.projectName;
+  }
+
+  async describe(): Promise<string> {
+    return `Compose project ${await this.project()}`;
   }
 
   async up(replicas: number): Promise<void> {
@@ -89,12 +111,10 @@ export class DockerDriver implements LabDriver {
 
   async down(): Promise<void> {
     await this.compose(['down']);
-    // The next `up` starts from envoy.yaml as it is, like a fresh checkout.
-    this.removePolicyFiles();
   }
 
   async scale(replicas: number): Promise<void> {
-    // --no-recreate: the replicas that stay keep running (and keep their faults); only the difference changes.
+    // --no-recreate: the replicas that stay keep running (and keep their faults); exited ones are started again.
     await this.compose(['up', '-d', '--no-recreate', '--scale', `${SERVICE}=${replicaCount(replicas, 0)}`]);
   }
 
@@ -104,13 +124,13 @@ export class DockerDriver implements LabDriver {
 
   async kill(name: string): Promise<void> {
     const replica = await this.find(name);
-    await this.dockerCall(`kill ${name}`, () => this.container(replica).kill({ signal: 'SIGKILL' }));
+    await this.dockerCall(`kill ${replica.name}`, () => this.container(replica).kill({ signal: 'SIGKILL' }));
   }
 
   async stop(name: string): Promise<void> {
     const replica = await this.find(name);
     // The Engine answers once the container has exited: SIGTERM, the server drains, or SIGKILL after the grace.
-    await this.dockerCall(`stop ${name}`, () =>
+    await this.dockerCall(`stop ${replica.name}`, () =>
       this.container(replica)
         .stop({ t: STOP_GRACE_S })
         .catch((error: unknown) => {
@@ -122,12 +142,12 @@ export class DockerDriver implements LabDriver {
 
   async pause(name: string): Promise<void> {
     const replica = await this.find(name);
-    await this.dockerCall(`pause ${name}`, () => this.container(replica).pause());
+    await this.dockerCall(`pause ${replica.name}`, () => this.container(replica).pause());
   }
 
   async resume(name: string): Promise<void> {
     const replica = await this.find(name);
-    await this.dockerCall(`resume ${name}`, () => this.container(replica).unpause());
+    await this.dockerCall(`resume ${replica.name}`, () => this.container(replica).unpause());
   }
 
   async setFaults(name: string, patch: FaultPatch): Promise<FaultStateView> {
@@ -140,6 +160,7 @@ export class DockerDriver implements LabDriver {
       throw error;
     }
     const replica = await this.find(name);
+    if (replica.state !== 'running') throw new LabError(`${replica.name} is ${replica.state}: its control API cannot answer`);
     let state: FaultStateView | undefined;
     if (valid.health !== undefined) {
       state = await this.control(replica, ['health', valid.health === 'SERVING' ? 'serving' : 'not-serving']);
@@ -155,119 +176,150 @@ export class DockerDriver implements LabDriver {
   }
 
   async setPolicy(choice: PolicyChoice): Promise<void> {
-    // Derived even for ROUND_ROBIN, so every choice is checked the same way before anything changes.
+    // Derived before anything changes: a choice that cannot be derived leaves Envoy alone.
     const config = this.derive(choice);
-    const before = this.readPolicyFiles();
-    try {
-      if (choice.policy === 'ROUND_ROBIN') {
-        // envoy.yaml itself runs round robin: back to the plain mount.
-        this.removePolicyFiles();
-      } else {
-        mkdirSync(this.options.labDir, { recursive: true });
-        writeFileSync(this.activeConfigFile, config);
-        // Envoy runs as uid 101 in its container and must read the bind-mounted file.
-        chmodSync(this.activeConfigFile, 0o644);
-        writeFileSync(this.overrideFile, renderOverride(this.activeConfigFile));
-      }
-      // compose() adds the override while it exists; only Envoy is recreated, the replicas keep running.
-      await this.compose(['up', '-d', '--no-deps', '--force-recreate', 'envoy']);
-    } catch (error) {
-      // Either the whole switch happens or the files say what Envoy still runs.
-      this.restorePolicyFiles(before);
-      throw error;
-    }
+    const envoy = await this.envoyContainer();
+    const adminUrl = await this.adminUrl();
+    const before = await serverInfo(adminUrl);
+    const passing = new Set((await clusterHosts(adminUrl, CLUSTER_NAME)).filter((h) => h.healthy).map((h) => h.address));
+    // Written inside the container (its tmpfs), as Envoy's own user: nothing on the host changes.
+    await this.exec(envoy, ['sh', '-c', `printf '%s' "$1" > ${NEXT_ENVOY_CONFIG}`, 'sh', config], 'write the new Envoy config');
+    await this.dockerCall('signal Envoy', () => this.container(envoy).kill({ signal: 'SIGHUP' }));
+    const epoch = before.restartEpoch + 1;
+    await pollUntil(
+      `Envoy restart epoch ${epoch} to be live (if it never is, \`docker compose logs envoy\` says why)`,
+      async () => {
+        const info = await serverInfo(adminUrl, 1000);
+        return info.restartEpoch === epoch && info.state === 'LIVE';
+      },
+      { timeoutMs: HOT_RESTART_TIMEOUT_MS, intervalMs: 100 },
+    ).catch((error: unknown) => {
+      throw new LabError(messageOf(error));
+    });
+    // Health is each Envoy process's own memory: what passed the old one's checks must pass the new one's.
+    await pollUntil(
+      'the new Envoy to health-check every replica again',
+      async () => {
+        const hosts = await clusterHosts(adminUrl, CLUSTER_NAME);
+        return hosts.every((h) => !h.pendingActiveHealthCheck && (h.healthy || !passing.has(h.address)));
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    // The old epoch exits by itself once drained; a second switch must not overlap it.
+    await pollUntil(
+      'the previous Envoy to drain and exit',
+      async () => (await this.exec(envoy, ['sh', '-c', 'grep -lx envoy /proc/[0-9]*/comm | wc -l'], 'count Envoy processes')).trim() === '1',
+      { timeoutMs: HOT_RESTART_TIMEOUT_MS, intervalMs: 250 },
+    );
   }
 
   async policy(): Promise<PolicyChoice> {
-    const { override, active } = this.readPolicyFiles();
-    if (override === undefined || active === undefined) return { policy: 'ROUND_ROBIN' };
-    try {
-      return this.options.policyOf(active);
-    } catch (error) {
-      throw new LabError(`cannot read the policy from ${this.activeConfigFile}: ${messageOf(error)}`);
-    }
+    return policyOf(JSON.stringify(await runningStaticResources(await this.adminUrl())));
   }
 
   async adminUrl(): Promise<string> {
-    return `http://127.0.0.1:${this.port('PORT_ADMIN', 9901)}`;
+    return `http://127.0.0.1:${await this.publishedPort(ENVOY_ADMIN_PORT)}`;
   }
 
   async envoyTarget(): Promise<string> {
-    return `127.0.0.1:${this.port('PORT_PROXY', 5000)}`;
+    return `127.0.0.1:${await this.publishedPort(ENVOY_GRPC_PORT)}`;
   }
 
-  /** The grpc-server containers of this project, sorted by Compose's container number. */
-  private async containers(): Promise<Array<LabReplica & { id: string; number: number }>> {
+  /** The containers of one service of this project (exited ones too), sorted by Compose's container number. */
+  private async serviceContainers(service: string): Promise<Array<{ summary: ContainerSummary; number: number; name: string }>> {
+    const project = await this.project();
     const listed = await this.dockerCall('list containers', () =>
       this.options.docker.listContainers({
         all: true, // exited replicas are replicas too: they show, and can be named
-        filters: { label: [`${LABEL_PROJECT}=${COMPOSE_PROJECT}`, `${LABEL_SERVICE}=${SERVICE}`] },
+        filters: { label: [`${LABEL_PROJECT}=${project}`, `${LABEL_SERVICE}=${service}`] },
       }),
     );
-    const replicas: Array<LabReplica & { id: string; number: number }> = [];
-    for (const container of listed) {
-      const labels = container.Labels;
+    const found = [];
+    for (const summary of listed) {
+      const labels = summary.Labels;
       // Checked again here: the labels are the contract, whatever the engine's filtering did.
-      if (labels[LABEL_PROJECT] !== COMPOSE_PROJECT || labels[LABEL_SERVICE] !== SERVICE) continue;
+      if (labels[LABEL_PROJECT] !== project || labels[LABEL_SERVICE] !== service) continue;
       if (labels[LABEL_ONEOFF] === 'True') continue; // `docker compose run` containers are not replicas
       const number = Number(labels[LABEL_NUMBER]);
       if (!Number.isInteger(number) || number < 1) continue;
-      replicas.push({
-        id: container.Id,
-        number,
-        name: `${SERVICE}-${number}`,
-        address: projectAddress(container),
-        state: container.State === 'running' || container.State === 'paused' ? container.State : 'exited',
-      });
+      // The container name, as `docker compose ps` shows it and as the replica answers with (REPLICA_NAME_FROM).
+      const name = summary.Names[0]?.replace(/^\//, '') ?? `${project}-${service}-${number}`;
+      found.push({ summary, number, name });
     }
-    return replicas.sort((a, b) => a.number - b.number);
+    return found.sort((a, b) => a.number - b.number);
   }
 
-  private async find(name: string): Promise<{ id: string; name: string }> {
+  private async containers(): Promise<ReplicaContainer[]> {
+    const project = await this.project();
+    return (await this.serviceContainers(SERVICE)).map(({ summary, number, name }) => ({
+      id: summary.Id,
+      number,
+      name,
+      address: projectAddress(summary, project),
+      state: summary.State === 'running' || summary.State === 'paused' ? summary.State : 'exited',
+    }));
+  }
+
+  /** A replica by its container name, or by the short form grpc-server-2 that Compose's --index numbers. */
+  private async find(name: string): Promise<ReplicaContainer> {
     const all = await this.containers();
-    const found = all.find((replica) => replica.name === name);
+    const found = all.find((replica) => replica.name === name || `${SERVICE}-${replica.number}` === name);
     if (!found) {
       const live = all.length === 0 ? 'none' : all.map((replica) => replica.name).join(', ');
-      throw new LabError(`no replica named ${name} (live: ${live})`, 2);
+      throw new LabError(`no replica named ${name} (replicas: ${live})`, 2);
     }
     return found;
   }
 
-  private container(replica: { id: string }): DockerContainerApi {
-    return this.options.docker.getContainer(replica.id);
+  private async envoyContainer(): Promise<{ id: string; name: string; summary: ContainerSummary }> {
+    const running = (await this.serviceContainers(ENVOY_SERVICE)).find((c) => c.summary.State === 'running');
+    if (!running) throw new LabError(`Envoy of Compose project ${await this.project()} is not running (start it with \`lab up\`)`);
+    return { id: running.summary.Id, name: running.name, summary: running.summary };
   }
 
-  /** Runs the control CLI in the replica's container and returns the state it printed. */
-  private async control(replica: { id: string; name: string }, verb: string[]): Promise<FaultStateView> {
-    const cmd = ['node', CONTROL_CLI, '--json', ...verb];
-    const { stdout, stderr, exitCode } = await this.dockerCall(`run the control CLI in ${replica.name}`, async () => {
-      const exec = await this.container(replica).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false });
+  /** The host port Compose published an Envoy port on: the running container's truth, whatever the env says now. */
+  private async publishedPort(containerPort: number): Promise<number> {
+    const envoy = await this.envoyContainer();
+    const binding = envoy.summary.Ports.find((p) => p.PrivatePort === containerPort && p.PublicPort !== undefined);
+    if (binding?.PublicPort === undefined) throw new LabError(`${envoy.name} publishes no host port for ${containerPort}`);
+    return binding.PublicPort;
+  }
+
+  private container(target: { id: string }): DockerContainerApi {
+    return this.options.docker.getContainer(target.id);
+  }
+
+  /** Runs a command in a container; resolves with its stdout, or throws its last stderr line. */
+  private async exec(target: { id: string; name: string }, cmd: string[], what: string): Promise<string> {
+    const { stdout, stderr, exitCode } = await this.dockerCall(`${what} in ${target.name}`, async () => {
+      const exec = await this.container(target).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false });
       // Tty off keeps stdout and stderr apart (multiplexed); the stream ends when the command exits.
       const output = await readMultiplexed(await exec.start({ Detach: false, Tty: false }), EXEC_TIMEOUT_MS);
       // The engine may record the exit code a moment after the output ends.
-      const exitCode = await pollUntil(
-        `the exit code of the control CLI in ${replica.name}`,
+      const exited = await pollUntil(
+        `the exit code of ${cmd[0]} in ${target.name}`,
         async () => {
           const info = await exec.inspect();
           return info.Running ? undefined : { code: info.ExitCode };
         },
         { timeoutMs: 2_000, intervalMs: 20 },
       );
-      return { ...output, exitCode: exitCode.code };
+      return { ...output, exitCode: exited.code };
     });
     if (exitCode !== 0) {
-      const line = lastLine(stderr) ?? `the control CLI exited with code ${exitCode}`;
-      throw new LabError(`${replica.name}: ${line}`, exitCode === 2 ? 2 : 1);
+      const line = lastLine(stderr) ?? `${cmd[0]} exited with code ${exitCode}`;
+      throw new LabError(`${target.name}: ${line}`, exitCode === 2 ? 2 : 1);
     }
-    return parseState(replica.name, stdout);
+    return stdout;
+  }
+
+  /** Runs the control CLI in the replica's container and returns the state it printed. */
+  private async control(replica: ReplicaContainer, verb: string[]): Promise<FaultStateView> {
+    return parseState(replica.name, await this.exec(replica, [CONTROL_CLI, '--json', ...verb], 'run the control CLI'));
   }
 
   private async compose(args: string[]): Promise<void> {
-    // Compose substitutes these into the published ports; a bad value must stop here, not inside Compose.
-    this.port('PORT_ADMIN', 9901);
-    this.port('PORT_PROXY', 5000);
-    const files = existsSync(this.overrideFile) ? ['-f', this.overrideFile] : [];
-    const result = await this.options.runCompose([...files, ...args]);
+    const result = await this.options.runCompose(args);
     if (result.code !== 0) throw new LabError(`docker compose ${args[0]} failed: ${composeErrorLine(result.stderr)}`);
   }
 
@@ -288,34 +340,6 @@ export class DockerDriver implements LabDriver {
       if (error instanceof LabError) throw error;
       throw new LabError(`cannot derive the Envoy config for ${choice.policy}: ${messageOf(error)}`, 2);
     }
-  }
-
-  private port(name: 'PORT_ADMIN' | 'PORT_PROXY', fallback: number): number {
-    const raw = this.options.env[name];
-    if (raw === undefined) return fallback;
-    const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
-    // 0 would make Docker publish a random port, which this driver could not know.
-    if (!(port >= 1 && port <= 65535)) throw new LabError(`${name} must be an integer 1-65535, got ${JSON.stringify(raw)}`, 2);
-    return port;
-  }
-
-  private readPolicyFiles(): { override?: string; active?: string } {
-    const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
-    return { override: read(this.overrideFile), active: read(this.activeConfigFile) };
-  }
-
-  private restorePolicyFiles(files: { override?: string; active?: string }): void {
-    this.removePolicyFiles();
-    if (files.active !== undefined) {
-      mkdirSync(this.options.labDir, { recursive: true });
-      writeFileSync(this.activeConfigFile, files.active, { mode: 0o644 });
-    }
-    if (files.override !== undefined) writeFileSync(this.overrideFile, files.override);
-  }
-
-  private removePolicyFiles(): void {
-    rmSync(this.overrideFile, { force: true });
-    rmSync(this.activeConfigFile, { force: true });
   }
 }
 
@@ -345,9 +369,9 @@ export async function dockerAvailable(docker: Pick<DockerApi, 'ping'>, timeoutMs
 export interface CreateDockerDriverOptions {
   /** An existing dockerode client (e.g. the one that answered dockerAvailable). */
   docker?: DockerApi;
-  labDir?: string;
   /** Compose's progress lines (a first `up --build` takes minutes). */
   onComposeLine?: (line: string) => void;
+  /** The environment Compose resolves the project name and ports from; default this process's. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -356,44 +380,30 @@ export function createDockerDriver(options: CreateDockerDriverOptions = {}): Doc
   return new DockerDriver({
     docker: options.docker ?? new Docker(),
     runCompose: createComposeRunner({
-      project: COMPOSE_PROJECT,
       composeFile: path.join(projectRoot, 'docker-compose.yml'),
       onLine: options.onComposeLine,
+      env: options.env,
     }),
     renderPolicyConfig: (choice) => derivePolicyConfig(readFileSync(envoyYamlPath, 'utf8'), choice),
-    policyOf,
-    labDir: options.labDir ?? path.join(projectRoot, '.lab'),
-    env: options.env ?? process.env,
   });
 }
 
 function replicaCount(replicas: number, min: number): number {
-  if (!Number.isInteger(replicas) || replicas < min || replicas > 100) {
-    throw new LabError(`replicas must be an integer ${min}-100, got ${replicas}`, 2);
+  if (!Number.isInteger(replicas) || replicas < min || replicas > 50) {
+    throw new LabError(`replicas must be an integer ${min}-50, got ${replicas}`, 2);
   }
   return replicas;
 }
 
 /** The container's IPv4 on the project's default network (what Envoy resolves grpc-server to); '' once exited. */
-function projectAddress(container: ContainerSummary): string {
+function projectAddress(container: ContainerSummary, project: string): string {
   const networks = container.NetworkSettings?.Networks ?? {};
-  const own = networks[`${COMPOSE_PROJECT}_default`] ?? Object.values(networks)[0];
+  const own = networks[`${project}_default`] ?? Object.values(networks)[0];
   return own?.IPAddress ?? '';
 }
 
-/** A Compose override that mounts the derived config where envoy.yaml is mounted (Compose merges by target). */
-function renderOverride(activeConfigFile: string): string {
-  const override = {
-    services: {
-      envoy: {
-        volumes: [{ type: 'bind', source: activeConfigFile, target: '/etc/envoy/envoy.yaml', read_only: true }],
-      },
-    },
-  };
-  return `# Written by the lab's docker driver (setPolicy); removed when the policy returns to ROUND_ROBIN.\n${stringify(override)}`;
-}
-
-function parseState(replica: string, stdout: string): FaultStateView {
+/** The fault state the control CLI printed as its last line (--json). */
+export function parseState(replica: string, stdout: string): FaultStateView {
   const line = lastLine(stdout);
   let state: unknown;
   try {

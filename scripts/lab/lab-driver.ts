@@ -26,7 +26,10 @@ export interface PolicyChoice {
 
 /** One replica as the driver sees it (Envoy's view is read separately from the admin API). */
 export interface LabReplica {
-  /** Short stable name: grpc-server-1, grpc-server-2, ... (Compose's container number, or the local index). */
+  /**
+   * The name it answers calls with, which the client logs: the Compose container name (<project>-grpc-server-2,
+   * as `docker compose ps` shows it), or grpc-server-2 for a local process. Verbs also take the short form.
+   */
   name: string;
   /** IPv4 address the replica listens on, as Envoy's /clusters shows it (without the port). */
   address: string;
@@ -48,6 +51,8 @@ export class LabError extends Error {
 /** What every driver can do. Every method either does the whole thing or throws LabError, never half. */
 export interface LabDriver {
   readonly kind: 'docker' | 'local';
+  /** Which system this driver acts on, in a few words: "Compose project grpc-envoy-lab", "local system (pid 123)". */
+  describe(): Promise<string>;
   /** Brings the system up with `replicas` greeter replicas (no-op if it is already up with that many). */
   up(replicas: number): Promise<void>;
   /** Stops and removes everything the lab started. */
@@ -65,9 +70,12 @@ export interface LabDriver {
   resume(name: string): Promise<void>;
   /** Changes one replica's health, injected failures or latency through its control API. */
   setFaults(name: string, patch: FaultPatch): Promise<FaultStateView>;
-  /** Switches Envoy's load-balancing policy (a config derived from envoy.yaml, Envoy restarted). */
+  /**
+   * Switches Envoy's load-balancing policy: a config derived from envoy.yaml, taken over by Envoy's hot restart
+   * (no call lost). Resolves once the new Envoy is live, has checked the replicas again and the old one is gone.
+   */
   setPolicy(choice: PolicyChoice): Promise<void>;
-  /** The policy Envoy currently runs. */
+  /** The policy Envoy currently runs, read from its own /config_dump. */
   policy(): Promise<PolicyChoice>;
   /** http://127.0.0.1:<port> of Envoy's admin. */
   adminUrl(): Promise<string>;

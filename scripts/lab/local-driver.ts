@@ -3,10 +3,12 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ControlClient, ControlRequestError } from '../../server/src/control-client.js';
 import type { FaultPatch, FaultStateView } from '../../server/src/fault-state.js';
+import { runningStaticResources } from '../envoy/envoy-admin.js';
 import { projectRoot } from '../envoy/project-paths.js';
 import { pollUntil } from '../local/poll-until.js';
 import type { StackInfo } from '../local/stack-control-api.js';
 import { readStateFile, stateFilePath, type StackStateFile } from '../local/stack-state-file.js';
+import { policyOf } from './envoy-policy.js';
 import { LabError, type LabDriver, type LabReplica, type PolicyChoice } from './lab-driver.js';
 
 /** Ports for a system `lab up` starts (the defaults are `npm start`'s). */
@@ -124,7 +126,12 @@ export class LocalDriver implements LabDriver {
   }
 
   async policy(): Promise<PolicyChoice> {
-    return (await this.info()).policy;
+    return policyOf(JSON.stringify(await runningStaticResources(await this.adminUrl())));
+  }
+
+  async describe(): Promise<string> {
+    const state = this.state();
+    return `local system (pid ${state.pid}, ${path.relative(process.cwd(), this.stateFile) || this.stateFile})`;
   }
 
   async adminUrl(): Promise<string> {

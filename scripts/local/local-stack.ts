@@ -1,12 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { clusterHosts, isReady, listenerPort, type UpstreamHost } from '../envoy/envoy-admin.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { clusterHosts, listenerPort, serverInfo, type UpstreamHost } from '../envoy/envoy-admin.js';
 import { envoyYamlPath, projectRoot } from '../envoy/project-paths.js';
 import { DnsResponder } from './dns-responder.js';
 import { CLUSTER_NAME, deriveLocalEnvoyConfig, LISTENER_NAME, serviceNameOf } from './envoy-config.js';
 import { ManagedProcess } from './managed-process.js';
-import { pollUntil } from './poll-until.js';
+import { PollAborted, pollUntil } from './poll-until.js';
 import { freePort } from './free-port.js';
 import { ControlClient } from '../../server/src/control-client.js';
 import { derivePolicyConfig, normalizePolicyChoice } from '../lab/envoy-policy.js';
@@ -65,7 +66,11 @@ export class LocalStack {
   private readonly workDir = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-'));
   private readonly live = new Map<number, LocalReplica>();
   private dns: DnsResponder | undefined;
+  /** The Envoy serving now, and its hot-restart epoch (0 at start, +1 per policy switch). */
   private envoy: ManagedProcess | undefined;
+  private envoyEpoch = 0;
+  /** An earlier epoch still draining after a hot restart, until it exits by itself. */
+  private drainingEnvoy: ManagedProcess | undefined;
   private adminUrlValue: string | undefined;
   private listenerPortValue: number | undefined;
   private replicaPortValue: number | undefined;
@@ -135,7 +140,8 @@ export class LocalStack {
     this.replicaPortValue = this.options.replicaPort || (await freePort(this.options.bindAddress));
     await this.scale(this.options.replicas);
     const ports = { listener: this.options.listenerPort, admin: this.options.adminPort };
-    await this.startEnvoy(this.envoyConfig(this.policy, ports));
+    this.envoy = await this.startEnvoy(this.envoyConfig(this.policy, ports), 0);
+    this.listenerPortValue = await listenerPort(this.adminUrl, LISTENER_NAME);
   }
 
   /** The load-balancing policy Envoy runs (hash header filled in for RING_HASH and MAGLEV, dropped for the others). */
@@ -144,23 +150,27 @@ export class LocalStack {
   }
 
   /**
-   * Restarts Envoy with a config derived for `choice`, on the same listener and admin ports, so clients and the
-   * admin URL stay valid; resolves once it is live, has health-checked every current replica, and sees each one
-   * that was healthy before healthy again (one a user made NOT_SERVING stays so, instead of blocking the switch).
-   * The restart drops in-flight calls and connections for a moment (clients reconnect); Envoy's hot restart
-   * could hand them over instead, a possible later improvement.
+   * Switches Envoy to a config derived for `choice` by a hot restart: the next Envoy process (restart epoch + 1)
+   * initialises on the new config while the current one keeps serving, then takes over the listening sockets and
+   * the admin port; the old one drains its connections and exits. Clients keep their target and lose no call.
+   * Resolves once the new Envoy is live, has health-checked every current replica and sees each one that was
+   * healthy before healthy again (one a user made NOT_SERVING stays so), and the old one has exited. A config the
+   * new Envoy rejects leaves the old one serving, and rejects with Envoy's reason.
    */
   async setPolicy(choice: PolicyChoice): Promise<void> {
     if (this.listenerPortValue === undefined || this.adminUrlValue === undefined) throw new Error('the stack is not started');
     const ports = { listener: this.listenerPortValue, admin: Number(new URL(this.adminUrlValue).port) };
     const policy = normalizePolicyChoice(choice);
-    // Derived before Envoy stops: a choice or a base config that cannot be derived leaves the running Envoy alone.
+    // Derived before anything starts: a choice or a base config that cannot be derived leaves Envoy alone.
     const config = this.envoyConfig(policy, ports);
-    // Health is Envoy's memory and starts over with it; what passed its checks before must pass them again.
+    // Health is each Envoy process's own memory; what passed its checks before must pass the new one's.
     const passing = new Set((await this.hosts().catch(() => [])).filter((h) => h.healthy).map((h) => h.address));
-    await this.envoy?.stop('SIGTERM', 3000);
+    const previous = this.envoy;
+    const next = await this.startEnvoy(config, this.envoyEpoch + 1);
+    this.drainingEnvoy = previous;
+    this.envoy = next;
+    this.envoyEpoch += 1;
     this.policy = policy;
-    await this.startEnvoy(config);
     await pollUntil(
       `Envoy (${policy.policy}) to health-check every replica again`,
       async () => {
@@ -170,6 +180,12 @@ export class LocalStack {
       },
       { timeoutMs: 15_000, intervalMs: 100 },
     );
+    // The old epoch exits on its own once drained (parent-shutdown-time 4 s); a second switch must not overlap it.
+    if (previous) {
+      await Promise.race([previous.exited, delay(ENVOY_PARENT_SHUTDOWN_S * 1000 + 3000)]);
+      await previous.stop('SIGKILL'); // Only if it outstayed its shutdown time; a no-op once it has exited.
+    }
+    this.drainingEnvoy = undefined;
   }
 
   /** Resolves once Envoy sees exactly `count` hosts and all of them healthy. */
@@ -222,7 +238,11 @@ export class LocalStack {
 
   /** Stops every process and the DNS responder. Safe to call more than once. */
   async stop(): Promise<void> {
-    await Promise.all([this.envoy?.stop('SIGTERM', 3000), ...this.replicas().map((replica) => stopAtOnce(replica.process))]);
+    await Promise.all([
+      this.envoy?.stop('SIGTERM', 3000),
+      this.drainingEnvoy?.stop('SIGTERM', 3000),
+      ...this.replicas().map((replica) => stopAtOnce(replica.process)),
+    ]);
     this.live.clear();
     await this.dns?.close().catch(() => undefined);
     this.dns = undefined;
@@ -232,6 +252,7 @@ export class LocalStack {
   /** Last resort for exit handlers: SIGKILL every process at once, synchronously. */
   killNow(): void {
     this.envoy?.signal('SIGKILL');
+    this.drainingEnvoy?.signal('SIGKILL');
     for (const replica of this.live.values()) replica.process.signal('SIGKILL');
   }
 
@@ -289,42 +310,68 @@ export class LocalStack {
     });
   }
 
-  private async startEnvoy(config: string): Promise<void> {
-    const configPath = path.join(this.workDir, 'envoy.local.yaml');
-    const adminAddressPath = path.join(this.workDir, 'admin-address');
-    rmSync(adminAddressPath, { force: true }); // A restart must not read the previous Envoy's address.
+  /**
+   * Starts Envoy's restart epoch `epoch` on `config` and resolves once it is LIVE on the admin URL. Epoch 0 picks a
+   * free shared-memory base id (so parallel stacks never clash); later epochs use it to find their parent.
+   */
+  private async startEnvoy(config: string, epoch: number): Promise<ManagedProcess> {
+    const configPath = path.join(this.workDir, `envoy.${epoch}.yaml`);
+    const adminAddressPath = path.join(this.workDir, `admin-address.${epoch}`);
+    const baseIdPath = path.join(this.workDir, 'base-id');
     writeFileSync(configPath, config);
+    const baseId = epoch === 0 ? ['--use-dynamic-base-id', '--base-id-path', baseIdPath] : ['--base-id', readFileSync(baseIdPath, 'utf8').trim()];
     const envoy = new ManagedProcess(
       this.options.envoyBinary,
       [
         '--config-path', configPath,
         '--admin-address-path', adminAddressPath, // Learn the admin port even when the config says 0.
-        '--disable-hot-restart', // No shared memory: several Envoys (parallel tests) never clash.
+        '--restart-epoch', String(epoch), // Hot restart: a policy switch starts the next epoch beside this one.
+        ...baseId,
+        '--drain-time-s', '2', // After a hot restart the old epoch spreads GOAWAY over its connections for 2 s...
+        '--parent-shutdown-time-s', String(ENVOY_PARENT_SHUTDOWN_S), // ...and exits, drained, after 4 s.
         '--concurrency', String(this.options.envoyConcurrency),
         '--log-level', this.options.envoyLogLevel,
         '--file-flush-interval-msec', '1000', // Access-log lines show up within a second, not every 10 s.
       ],
       { cwd: this.workDir, env: process.env },
     );
-    this.envoy = envoy;
     envoy.onLine((line) => this.options.onLine?.('envoy', line));
-    const adminAddress = await pollUntil(
-      'Envoy to write its admin address',
-      () => {
-        if (!envoy.running) throw new Error('Envoy exited during start-up; see its log lines above');
-        try {
-          return readFileSync(adminAddressPath, 'utf8').trim() || undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      { timeoutMs: 15_000, intervalMs: 50 },
-    );
-    this.adminUrlValue = `http://${adminAddress}`;
-    await pollUntil('Envoy admin /ready to answer LIVE', () => isReady(this.adminUrl), { timeoutMs: 15_000, intervalMs: 50 });
-    this.listenerPortValue = await listenerPort(this.adminUrl, LISTENER_NAME);
+    const exitedEarly = (): void => {
+      if (!envoy.running) throw new PollAborted(`Envoy (restart epoch ${epoch}) exited during start-up; see its log lines above`);
+    };
+    try {
+      const adminAddress = await pollUntil(
+        'Envoy to write its admin address',
+        () => {
+          exitedEarly();
+          try {
+            return readFileSync(adminAddressPath, 'utf8').trim() || undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
+      this.adminUrlValue = `http://${adminAddress}`;
+      await pollUntil(
+        `Envoy restart epoch ${epoch} to be LIVE`,
+        async () => {
+          exitedEarly();
+          const info = await serverInfo(this.adminUrl, 1000);
+          return info.restartEpoch === epoch && info.state === 'LIVE';
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
+    } catch (error) {
+      await envoy.stop('SIGKILL');
+      throw error;
+    }
+    return envoy;
   }
 }
+
+/** After a hot restart, the old Envoy exits this long after the new one is ready. */
+const ENVOY_PARENT_SHUTDOWN_S = 4;
 
 /**
  * Stops a replica without its drain: when the whole system goes away, Envoy included, there is nobody to drain

@@ -1,3 +1,8 @@
+/** Thrown by a check to stop polling at once: waiting longer cannot help (the process it waits for has exited). */
+export class PollAborted extends Error {
+  override name = 'PollAborted';
+}
+
 /** Polls `check` every `intervalMs` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function pollUntil<T>(
   description: string,
@@ -11,6 +16,7 @@ export async function pollUntil<T>(
       const result = await check();
       if (result !== undefined && result !== false) return result;
     } catch (error) {
+      if (error instanceof PollAborted) throw error;
       lastError = error; // Not there yet (e.g. admin not listening); keep polling until the deadline.
     }
     if (Date.now() >= deadline) {

@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 export interface ServerConfig {
   grpcHost: string;
   grpcPort: number;
-  replicaName: string;
+  /** Where the replica's name (in every reply and log line) comes from; see replica-name.ts. */
+  replicaName: ReplicaNameSource;
   controlHost: string;
   controlPort: number;
   drainDelayMs: number;
@@ -15,6 +16,15 @@ export interface ServerConfig {
 }
 
 export type LogFormat = 'text' | 'json';
+
+/**
+ * REPLICA_NAME given as is; or the host name; or, with REPLICA_NAME_FROM=reverse-dns, the name Docker's DNS gives
+ * this container's address (the Compose container name, as `docker compose ps` shows it), the host name if that fails.
+ */
+export type ReplicaNameSource =
+  | { from: 'env'; name: string }
+  | { from: 'hostname'; name: string }
+  | { from: 'reverse-dns'; fallback: string };
 
 /** A user mistake in the environment; its message is the one line printed before exiting. */
 export class ConfigError extends Error {
@@ -101,13 +111,21 @@ function readChoice<T extends string>(env: Env, name: string, choices: readonly 
   return choice;
 }
 
-function readReplicaName(env: Env, fallback: string): string {
-  const raw = read(env, 'REPLICA_NAME') ?? fallback;
-  // The name goes into every reply and log line, so it must print as one visible token.
-  if (raw.length > 253 || !/^[\x21-\x7e]+$/.test(raw)) {
-    throw new ConfigError(
-      `REPLICA_NAME must be 1-253 printable ASCII characters without spaces, got ${JSON.stringify(raw)}`,
-    );
+function readReplicaName(env: Env, hostName: string): ReplicaNameSource {
+  const given = read(env, 'REPLICA_NAME');
+  const from = readChoice(env, 'REPLICA_NAME_FROM', ['hostname', 'reverse-dns'] as const, 'hostname');
+  if (given !== undefined && env.REPLICA_NAME_FROM !== undefined) {
+    throw new ConfigError('REPLICA_NAME and REPLICA_NAME_FROM are both set; set one (a name, or where to learn it)');
   }
-  return raw;
+  if (given !== undefined) return { from: 'env', name: checkReplicaName('REPLICA_NAME', given) };
+  if (from === 'reverse-dns') return { from, fallback: checkReplicaName('the host name', hostName) };
+  return { from, name: checkReplicaName('the host name', hostName) };
+}
+
+/** The name goes into every reply and log line, so it must print as one visible token; returns it unchanged. */
+export function checkReplicaName(source: string, name: string): string {
+  if (name.length > 253 || !/^[\x21-\x7e]+$/.test(name)) {
+    throw new ConfigError(`${source} must be 1-253 printable ASCII characters without spaces, got ${JSON.stringify(name)}`);
+  }
+  return name;
 }

@@ -8,6 +8,7 @@ import { bindGrpcServer, createGrpcServer } from './grpc-server.js';
 import { HealthReporter } from './health-reporter.js';
 import { joinHostPort } from './host-port.js';
 import { createLogger } from './log.js';
+import { resolveReplicaName } from './replica-name.js';
 import { installShutdown } from './shutdown.js';
 
 const PROGRAM = 'grpc-server';
@@ -22,20 +23,10 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const log = createLogger(config.logFormat, config.replicaName);
-  log('start', {
-    pid: process.pid,
-    node: process.version,
-    grpcHost: config.grpcHost,
-    grpcPort: config.grpcPort,
-    controlHost: config.controlHost,
-    controlPort: config.controlPort,
-    drainDelayMs: config.drainDelayMs,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
-    logCalls: config.logCalls,
-  });
+  const replica = await resolveReplicaName(config.replicaName, config.grpcHost);
+  const log = createLogger(config.logFormat, replica.name);
 
-  const faults = new FaultState(config.replicaName);
+  const faults = new FaultState(replica.name);
   const health = new HealthReporter(faults.get().health);
   faults.onChange((next, previous) => {
     if (next.health !== previous.health) {
@@ -48,7 +39,7 @@ async function main(): Promise<void> {
   });
 
   const grpcServer = createGrpcServer(
-    createGreeterService({ replica: config.replicaName, faults, log, logCalls: config.logCalls }),
+    createGreeterService({ replica: replica.name, faults, log, logCalls: config.logCalls }),
     health,
   );
   let grpcPort: number;
@@ -77,9 +68,16 @@ async function main(): Promise<void> {
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     exit: (code) => process.exit(code),
   });
+  // The one start-up line: where it listens, what it is called and why, and how it will stop.
   log('listening', {
     grpc: joinHostPort(config.grpcHost, grpcPort),
     control: joinHostPort(control.address, control.port),
+    name: replica.from,
+    pid: process.pid,
+    node: process.version,
+    drainDelayMs: config.drainDelayMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    logCalls: config.logCalls,
   });
 }
 

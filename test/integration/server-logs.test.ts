@@ -20,8 +20,10 @@ describe('server log lines', () => {
     await textServer.exited();
 
     const expected = [
-      new RegExp(`^${TIME} grpc-server-1 start pid=\\d+ .*grpcHost=127\\.0\\.0\\.1 grpcPort=0 .*logCalls=false$`),
-      new RegExp(`^${TIME} grpc-server-1 listening grpc=127\\.0\\.0\\.1:${textServer.grpcPort} control=127\\.0\\.0\\.1:${textServer.controlPort}$`),
+      new RegExp(
+        `^${TIME} grpc-server-1 listening grpc=127\\.0\\.0\\.1:${textServer.grpcPort} control=127\\.0\\.0\\.1:${textServer.controlPort} ` +
+          `name=REPLICA_NAME pid=\\d+ node=v\\d+\\S* drainDelayMs=100 shutdownTimeoutMs=5000 logCalls=false$`,
+      ),
       new RegExp(`^${TIME} grpc-server-1 health status=NOT_SERVING$`),
       new RegExp(`^${TIME} grpc-server-1 shutdown begin signal=SIGTERM drainMs=100$`),
       new RegExp(`^${TIME} grpc-server-1 shutdown stopping timeoutMs=5000$`),
@@ -37,7 +39,6 @@ describe('server log lines', () => {
     await server.exited();
     const events = server.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(events.map((event) => event.event)).toEqual([
-      'start',
       'listening',
       'shutdown begin',
       'health',
@@ -48,6 +49,6 @@ describe('server log lines', () => {
       expect(event).toMatchObject({ replica: 'test-replica' });
       expect(String(event.time)).toMatch(new RegExp(`^${TIME}$`));
     }
-    expect(events[1]).toMatchObject({ grpc: `127.0.0.1:${server.grpcPort}`, control: `127.0.0.1:${server.controlPort}` });
+    expect(events[0]).toMatchObject({ grpc: `127.0.0.1:${server.grpcPort}`, control: `127.0.0.1:${server.controlPort}` });
   });
 });

@@ -1,6 +1,6 @@
-// The compose runner with a real child process: a small node script stands in for `docker compose` (this machine
-// has the docker CLI but no compose plugin and no engine), so argv, working directory, output, exit codes and the
-// timeout are all observed on a real process.
+// The compose runner's own mechanics with a real child process: a small node script stands in for `docker compose`,
+// so argv, working directory, output, exit codes and a timeout (which real Compose cannot be made to hit on cue)
+// are all observed on a real process. What real Compose does is proven in test/compose/.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,10 +34,9 @@ function standIn(script: string): [string, ...string[]] {
   return [process.execPath, '-e', script, '--'];
 }
 
-test('runs <command> -p <project> -f <file> ...args in the project folder and returns its output and code', async () => {
+test('runs <command> -f <file> ...args in the project folder and returns its output and code', async () => {
   const lines: string[] = [];
   const run = createComposeRunner({
-    project: 'grpc-envoy-lab',
     composeFile,
     command: standIn(
       'console.log(JSON.stringify({ argv: process.argv.slice(1), cwd: process.cwd() }));' +
@@ -48,7 +47,7 @@ test('runs <command> -p <project> -f <file> ...args in the project folder and re
   const result = await run(['up', '-d', '--scale', 'grpc-server=2']);
   expect(result.code).toBe(3);
   expect(JSON.parse(result.stdout)).toEqual({
-    argv: ['-p', 'grpc-envoy-lab', '-f', composeFile, 'up', '-d', '--scale', 'grpc-server=2'],
+    argv: ['-f', composeFile, 'up', '-d', '--scale', 'grpc-server=2'],
     cwd: dir,
   });
   expect(lines).toEqual([' Container a  Started', 'boom: it broke']);
@@ -58,7 +57,6 @@ test('runs <command> -p <project> -f <file> ...args in the project folder and re
 test('a command that outlives the timeout is killed and reported as a LabError', async () => {
   const pidFile = path.join(dir, 'pid');
   const run = createComposeRunner({
-    project: 'grpc-envoy-lab',
     composeFile,
     timeoutMs: 600,
     command: standIn(`require("fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`),
@@ -83,7 +81,7 @@ test('a command that outlives the timeout is killed and reported as a LabError',
 });
 
 test('a missing docker binary is one LabError line, not a spawn stack', async () => {
-  const run = createComposeRunner({ project: 'grpc-envoy-lab', composeFile, command: [path.join(dir, 'no-such-docker'), 'compose'] });
+  const run = createComposeRunner({ composeFile, command: [path.join(dir, 'no-such-docker'), 'compose'] });
   await expect(run(['down'])).rejects.toMatchObject({
     name: 'LabError',
     message: `cannot run docker compose: ${path.join(dir, 'no-such-docker')} not found (install the Docker CLI with the compose plugin)`,

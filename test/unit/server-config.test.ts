@@ -17,7 +17,7 @@ describe('loadServerConfig', () => {
     expect(loadServerConfig({}, 'host-a')).toEqual({
       grpcHost: '0.0.0.0',
       grpcPort: 8080,
-      replicaName: 'host-a',
+      replicaName: { from: 'hostname', name: 'host-a' },
       controlHost: '127.0.0.1',
       controlPort: 8081,
       drainDelayMs: 3000,
@@ -45,7 +45,7 @@ describe('loadServerConfig', () => {
     expect(config).toEqual({
       grpcHost: '127.0.0.2',
       grpcPort: 0,
-      replicaName: 'grpc-server-1',
+      replicaName: { from: 'env', name: 'grpc-server-1' },
       controlHost: '::1',
       controlPort: 0,
       drainDelayMs: 300,
@@ -74,10 +74,22 @@ describe('loadServerConfig', () => {
     [{ GRPC_HOST: 'bad host' }, 'GRPC_HOST must be an IP address or host name, got "bad host"'],
     [{ CONTROL_HOST: 'http://x' }, 'CONTROL_HOST must be an IP address or host name, got "http://x"'],
     [{ REPLICA_NAME: 'two words' }, 'REPLICA_NAME must be 1-253 printable ASCII characters without spaces, got "two words"'],
+    [{ REPLICA_NAME_FROM: 'dns' }, 'REPLICA_NAME_FROM must be one of hostname|reverse-dns, got "dns"'],
+    [
+      { REPLICA_NAME: 'a', REPLICA_NAME_FROM: 'reverse-dns' },
+      'REPLICA_NAME and REPLICA_NAME_FROM are both set; set one (a name, or where to learn it)',
+    ],
     [{ GRPC_PORT: '' }, 'GRPC_PORT is set but empty; unset it to use the default'],
     [{ GRPC_PORT: '9000', CONTROL_PORT: '9000' }, 'GRPC_PORT and CONTROL_PORT must differ, both are 9000'],
   ])('rejects %j with one line', (env, message) => {
     expect(errorFor(env)).toBe(message);
+  });
+
+  it('REPLICA_NAME_FROM=reverse-dns keeps the host name as the fallback', () => {
+    expect(loadServerConfig({ REPLICA_NAME_FROM: 'reverse-dns' }, 'host-a').replicaName).toEqual({
+      from: 'reverse-dns',
+      fallback: 'host-a',
+    });
   });
 
   it('lets both ports be 0 (each gets its own ephemeral port)', () => {

@@ -7,7 +7,7 @@ import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { LabError } from '../lab-driver.js';
 import type { BarChart, Experiment } from './experiment.js';
 import { LoadPhases } from './steady-load.js';
-import { answeredBy, listShares, percent, replicaNamesByHostname, retryCount, shares } from './replica-shares.js';
+import { answeredBy, listShares, percent, retryCount, shares } from './replica-shares.js';
 
 /** Calls started per second (open loop): about a third reach the flaky replica while it is in rotation. */
 const RATE = 100;
@@ -95,7 +95,6 @@ export const flakyExperiment: Experiment = {
     const victim = replicas[0];
     if (!victim) throw new LabError('the flaky experiment needs a running replica');
     const replicaNames = replicas.map((r) => r.name);
-    const names = await replicaNamesByHostname(driver, replicas);
 
     // Every load phase stops in the finally below, whatever happens: no load outlives run().
     const loads = new LoadPhases({ target, rate: RATE, concurrency: 50, name: 'flaky' });
@@ -139,15 +138,15 @@ export const flakyExperiment: Experiment = {
       const phases = settling ? [before, during, settling, after] : [before, during, after];
       const calls = phases.reduce((sum, r) => sum + r.sent, 0);
       const failed = phases.reduce((sum, r) => sum + r.failed, 0);
-      const countsBefore = answeredBy(before, names, replicaNames);
-      const countsDuring = answeredBy(during, names, replicaNames);
-      const countsAfter = answeredBy(after, names, replicaNames);
+      const countsBefore = answeredBy(before, replicaNames);
+      const countsDuring = answeredBy(during, replicaNames);
+      const countsAfter = answeredBy(after, replicaNames);
       const [sharesBefore, sharesDuring, sharesAfter] = [countsBefore, countsDuring, countsAfter].map(shares) as [
         Map<string, number>,
         Map<string, number>,
         Map<string, number>,
       ];
-      const victimSettling = settling ? (answeredBy(settling, names, replicaNames).get(victim.name) ?? 0) : 0;
+      const victimSettling = settling ? (answeredBy(settling, replicaNames).get(victim.name) ?? 0) : 0;
       const victimAfter = countsAfter.get(victim.name) ?? 0;
       const retries = {
         before: retriesAtFault - retriesAtStart,

@@ -6,7 +6,7 @@ import { CLUSTER_NAME } from '../../local/envoy-config.js';
 import { LabError } from '../lab-driver.js';
 import type { BarChart, Experiment } from './experiment.js';
 import { LoadPhases } from './steady-load.js';
-import { answeredBy, listShares, replicaNamesByHostname, retryCount, shares } from './replica-shares.js';
+import { answeredBy, listShares, retryCount, shares } from './replica-shares.js';
 
 /** Calls started per second, whatever the replicas do (open loop): a dead replica cannot slow the load down. */
 const RATE = 100;
@@ -68,7 +68,6 @@ export const killExperiment: Experiment = {
     const victim = replicas[1];
     if (!victim) throw new LabError('the kill experiment needs at least 2 replicas');
     const replicaNames = replicas.map((r) => r.name);
-    const names = await replicaNamesByHostname(driver, replicas);
 
     // Every load phase stops in the finally below, whatever happens: no load outlives run().
     const loads = new LoadPhases({ target, rate: RATE, concurrency: 50, name: 'kill' });
@@ -103,8 +102,8 @@ export const killExperiment: Experiment = {
       const phases = [before, during, after];
       const calls = phases.reduce((sum, r) => sum + r.sent, 0);
       const failed = phases.reduce((sum, r) => sum + r.failed, 0);
-      const countsBefore = answeredBy(before, names, replicaNames);
-      const countsAfter = answeredBy(after, names, replicaNames);
+      const countsBefore = answeredBy(before, replicaNames);
+      const countsAfter = answeredBy(after, replicaNames);
       const sharesBefore = shares(countsBefore);
       const sharesAfter = shares(countsAfter);
       const victimAfter = countsAfter.get(victim.name) ?? 0;

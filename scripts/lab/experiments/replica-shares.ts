@@ -1,24 +1,13 @@
-// Who answered, as experiments report it: load-report hostnames mapped back to replica names (under Compose a
-// hostname is a container id), shares per replica, and Envoy's retry counter.
+// Who answered, as experiments report it: calls per replica name (a reply carries the same name the driver
+// lists, under Compose the container name), shares per replica, and Envoy's retry counter.
 import type { LoadReport } from '../../../client/src/load/load-report.js';
 import { clusterStat } from '../../envoy/envoy-admin.js';
 import { CLUSTER_NAME } from '../../local/envoy-config.js';
-import type { LabDriver, LabReplica } from '../lab-driver.js';
-
-/** The hostname each replica puts in its answers (the replica name locally, the container's hostname in Docker). */
-export async function replicaNamesByHostname(driver: LabDriver, replicas: LabReplica[]): Promise<Map<string, string>> {
-  // An empty patch changes nothing and answers the replica's state, which names it as its answers do.
-  const pairs = await Promise.all(replicas.map(async (r) => [(await driver.setFaults(r.name, {})).replica, r.name] as const));
-  return new Map(pairs);
-}
 
 /** Calls answered per replica name in one phase's report; replicas that answered none count 0. */
-export function answeredBy(report: LoadReport, names: Map<string, string>, replicas: string[]): Map<string, number> {
+export function answeredBy(report: LoadReport, replicas: string[]): Map<string, number> {
   const counts = new Map(replicas.map((name) => [name, 0]));
-  for (const host of report.hosts) {
-    const name = names.get(host.hostname) ?? host.hostname;
-    counts.set(name, (counts.get(name) ?? 0) + host.count);
-  }
+  for (const host of report.hosts) counts.set(host.hostname, (counts.get(host.hostname) ?? 0) + host.count);
   return counts;
 }
 
