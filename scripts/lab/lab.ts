@@ -214,7 +214,8 @@ let driverOption: DriverChoice | undefined;
 let machineReadable = false;
 const program = buildProgram(async (action) => {
   const { driver, reason } = await chooseDriver(driverOption);
-  (machineReadable ? console.error : console.log)(`${PROGRAM}: driver ${driver.kind} (${reason})`);
+  // Which system every verb acts on, said first: a second checkout or a COMPOSE_PROJECT_NAME changes it.
+  (machineReadable ? console.error : console.log)(`${PROGRAM}: driver ${driver.kind}, ${await driver.describe()} (${reason})`);
   await action(driver);
 });
 program.hook('preAction', (thisCommand) => {

@@ -130,8 +130,8 @@ export class LocalDriver implements LabDriver {
   }
 
   async describe(): Promise<string> {
-    const state = this.state();
-    return `local system (pid ${state.pid}, ${path.relative(process.cwd(), this.stateFile) || this.stateFile})`;
+    const state = readStateFile(this.stateFile);
+    return state ? `local system pid ${state.pid}` : 'no local system running';
   }
 
   async adminUrl(): Promise<string> {

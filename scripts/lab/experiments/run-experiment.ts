@@ -14,6 +14,8 @@ export const BASELINE_REPLICAS = 3;
 export async function restoreBaseline(driver: LabDriver): Promise<void> {
   const clearFaults = async (): Promise<void> => {
     for (const replica of await driver.replicas()) {
+      // An exited replica has no faults to clear: scaling starts it again, fresh.
+      if (replica.state === 'exited') continue;
       if (replica.state === 'paused') await driver.resume(replica.name);
       await driver.setFaults(replica.name, { health: 'SERVING', failRate: 0, latencyMs: 0 });
     }
