@@ -45,7 +45,7 @@ test('up started a background system that answers through Envoy, found through i
 test('lab ps (CLI) names the driver, then one row per replica with Envoy health and traffic share', async () => {
   const result = await lab('ps', '--sample', '200');
   expect(result.code, result.stderr.join('\n')).toBe(0);
-  expect(result.stdout[0]).toBe('lab: driver local (--driver local)');
+  expect(result.stdout[0]).toMatch(/^lab: driver local, local system pid \d+ \(--driver local\)$/);
   expect(result.stdout[1]).toBe('policy ROUND_ROBIN');
   expect(result.stdout[2]).toMatch(/^NAME\s+ADDRESS\s+STATE\s+ENVOY\s+ACTIVE\s+RQ\/S\s+ERR\/S\s+SHARE/);
   expect(result.stdout.slice(3)).toEqual([

@@ -59,9 +59,9 @@ async function startTwoReplicas(): Promise<{ run: ManagedProcess; lines: string[
   return { run, lines, port, adminPort, serverPort };
 }
 
-/** Replica pids, from their `start pid=` log lines. */
+/** Replica pids, from their `listening ... pid=` start-up lines. */
 function replicaPids(lines: string[]): number[] {
-  return lines.flatMap((l) => /grpc-server-\d+ start pid=(\d+)/.exec(l)?.[1] ?? []).map(Number);
+  return lines.flatMap((l) => /grpc-server-\d+ listening .* pid=(\d+)/.exec(l)?.[1] ?? []).map(Number);
 }
 
 test('npm start runs replicas, Envoy and the client; ready, balanced lines, live scaling, and SIGTERM stops every child', async () => {
