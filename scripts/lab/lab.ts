@@ -3,18 +3,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/control-cli-args.js';
-import type { FaultStateView } from '../../server/src/fault-state.js';
 import { integerIn, oneLineError } from '../cli/command-line.js';
-import { projectRoot } from '../envoy/project-paths.js';
-import { chooseDriver, type DriverChoice } from './choose-driver.js';
-import { LabError, LB_POLICIES, type LabDriver, type LbPolicy } from './lab-driver.js';
+import { projectRoot, LB_POLICIES, type LbPolicy } from '../envoy/index.js';
+import { chooseDriver, type DriverChoice, LabError, type LabDriver } from '../drivers/index.js';
 import { formatEnvoyView, formatReplicaTable, sampleReplicaRows } from './replica-table.js';
-import { EXPERIMENTS } from './experiments/registry.js';
-import { formatExperimentHtml } from './experiments/report-html.js';
-import { formatExperimentText } from './experiments/report-text.js';
-import { runExperiment } from './experiments/run-experiment.js';
+import { EXPERIMENTS, formatExperimentHtml, formatExperimentText, runExperiment } from '../experiments/index.js';
 import { watch } from './watch.js';
+import { type FaultStateView, parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/index.js';
 
 
 const PROGRAM = 'lab';

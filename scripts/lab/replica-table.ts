@@ -1,8 +1,7 @@
 // `lab ps` and `lab envoy`: the replicas as the driver sees them joined with Envoy's own view (health flags,
 // active requests, traffic share over a short sample), and Envoy's cluster counters, in a form a person reads.
-import { clusterHosts, stats, type UpstreamHost } from '../envoy/envoy-admin.js';
-import { CLUSTER_NAME } from '../local/envoy-config.js';
-import type { LabReplica, PolicyChoice } from './lab-driver.js';
+import { clusterHosts, stats, type UpstreamHost, CLUSTER_NAME, type PolicyChoice } from '../envoy/index.js';
+import type { LabReplica } from '../drivers/index.js';
 
 /** One line of `lab ps`. */
 export interface ReplicaRow {

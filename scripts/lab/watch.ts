@@ -1,11 +1,10 @@
 // `lab watch`: a view refreshed every second. Envoy's admin API gives each replica's health flags, requests and
 // errors per second and share; a light probe client (the watch's own calls through Envoy) gives per-replica
 // latency, since Envoy keeps no per-host latency histogram.
-import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
-import { clusterHosts, clusterStat, type UpstreamHost } from '../envoy/envoy-admin.js';
-import { CLUSTER_NAME } from '../local/envoy-config.js';
-import type { LabDriver } from './lab-driver.js';
+import { clusterHosts, clusterStat, type UpstreamHost, CLUSTER_NAME } from '../envoy/index.js';
+import type { LabDriver } from '../drivers/index.js';
 import { formatWatchFrame, percentile, type WatchFrame } from './watch-frame.js';
+import { callGreeter, createGreeterClient } from '../../client/src/index.js';
 
 /** Probe latencies older than this leave the p50/p99 window. */
 const LATENCY_WINDOW_MS = 5000;

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Docker from 'dockerode';
 import { runLoad } from '../../client/src/load/run-load.js';
 import type { LoadReport } from '../../client/src/load/load-report.js';
-import { clusterHosts } from '../../scripts/envoy/envoy-admin.js';
-import { CLUSTER_NAME } from '../../scripts/local/envoy-config.js';
-import { pollUntil } from '../../scripts/local/poll-until.js';
+import { clusterHosts } from '../../scripts/envoy/admin.js';
+import { CLUSTER_NAME } from '../../scripts/envoy/config.js';
+import { pollUntil } from '../../scripts/stack/poll-until.js';
 import { ComposeProject } from '../helpers/compose-project.js';
 
 const docker = new Docker();

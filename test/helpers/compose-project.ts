@@ -3,13 +3,13 @@
 // network and image tag it made.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { projectRoot } from '../../scripts/envoy/project-paths.js';
-import { clusterHosts, type UpstreamHost } from '../../scripts/envoy/envoy-admin.js';
-import { composeErrorLine, createComposeRunner, type ComposeResult, type ComposeRunner } from '../../scripts/lab/compose-cli.js';
-import { createDockerDriver, type DockerDriver } from '../../scripts/lab/docker-driver.js';
-import { CLUSTER_NAME } from '../../scripts/local/envoy-config.js';
-import { freePort } from '../../scripts/local/free-port.js';
-import { pollUntil } from '../../scripts/local/poll-until.js';
+import { projectRoot } from '../../scripts/envoy/paths.js';
+import { clusterHosts, type UpstreamHost } from '../../scripts/envoy/admin.js';
+import { composeErrorLine, createComposeRunner, type ComposeResult, type ComposeRunner } from '../../scripts/drivers/compose-cli.js';
+import { createDockerDriver, type DockerDriver } from '../../scripts/drivers/docker-driver.js';
+import { CLUSTER_NAME } from '../../scripts/envoy/config.js';
+import { freePort } from '../../scripts/stack/free-port.js';
+import { pollUntil } from '../../scripts/stack/poll-until.js';
 
 /** A started Compose project of this repository under a name of its own. */
 export class ComposeProject {

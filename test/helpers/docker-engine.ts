@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import { dockerAvailable } from '../../scripts/lab/docker-driver.js';
+import { dockerAvailable } from '../../scripts/drivers/docker-driver.js';
 
 /** Yes with the engine and Compose versions, or no with the reason, in one line each. */
 export type EngineStatus = { available: true; versions: string } | { available: false; reason: string };

@@ -1,4 +1,4 @@
-import { requireEnvoy, type EnvoyBinary } from '../../scripts/envoy/envoy-binary.js';
+import { requireEnvoy, type EnvoyBinary } from '../../scripts/envoy/binary.js';
 
 let found: Promise<EnvoyBinary> | undefined;
 

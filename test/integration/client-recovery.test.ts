@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/local/free-port.js';
+import { freePort } from '../../scripts/stack/free-port.js';
 import { killClients, parseCallLine, parseSummaryLine, spawnClient, startGreeter, stopGreeters } from './client-process.js';
 
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/local/free-port.js';
+import { freePort } from '../../scripts/stack/free-port.js';
 import {
   killClients,
   parseCallLine,

@@ -1,15 +1,16 @@
 // The `lab` command on the local driver: every verb against a real background system (replica processes, the
 // DNS responder, a real Envoy), checked through Envoy's admin view and the processes themselves.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
-import { projectRoot } from '../../scripts/envoy/project-paths.js';
-import { clusterHosts } from '../../scripts/envoy/envoy-admin.js';
-import { LabError } from '../../scripts/lab/lab-driver.js';
-import { LocalDriver } from '../../scripts/lab/local-driver.js';
-import { ManagedProcess } from '../../scripts/local/managed-process.js';
-import { pollUntil } from '../../scripts/local/poll-until.js';
-import { readStateFile } from '../../scripts/local/stack-state-file.js';
+import { projectRoot } from '../../scripts/envoy/paths.js';
+import { clusterHosts } from '../../scripts/envoy/admin.js';
+import { LabError } from '../../scripts/drivers/driver.js';
+import { LocalDriver } from '../../scripts/drivers/local-driver.js';
+import { ManagedProcess } from '../../scripts/stack/managed-process.js';
+import { pollUntil } from '../../scripts/stack/poll-until.js';
+import { readStateFile } from '../../scripts/stack/state-file.js';
 import { useLabSystem } from '../helpers/lab-system-fixture.js';
 
 const system = useLabSystem(2);
@@ -131,4 +132,20 @@ test('with no local system running, a verb says how to start one (exit 1)', asyn
   const lonely = new LocalDriver({ stateFile: path.join(path.dirname(system.stateFile), 'nothing-here.json') });
   await expect(lonely.replicas()).rejects.toBeInstanceOf(LabError);
   await expect(lonely.replicas()).rejects.toThrow('no local lab system is running; start one with `npm run lab -- up` or `npm start`');
+});
+
+test('lab experiment (CLI) prints the report as one JSON object and writes a self-contained HTML page', async () => {
+  const reportFile = path.join(path.dirname(system.stateFile), 'l4-vs-l7.html');
+  const result = await lab('experiment', 'l4-vs-l7', '--quick', '--json', '--report', reportFile);
+  expect(result.code, result.stderr.join('\n')).toBe(0);
+  expect(result.stdout).toHaveLength(1);
+  const report = JSON.parse(result.stdout[0] ?? '{}') as { name: string; pass: boolean; reportFile: string; figures: unknown[] };
+  expect(report).toMatchObject({ name: 'l4-vs-l7', pass: true, reportFile });
+  expect(report.figures.length).toBeGreaterThan(3);
+  // The progress went to stderr, each line naming the experiment.
+  expect(result.stderr.some((line) => line.startsWith('experiment l4-vs-l7: '))).toBe(true);
+  const html = readFileSync(reportFile, 'utf8');
+  expect(html).toContain('<span class="verdict">PASS</span>');
+  expect(html).toContain('<svg');
+  expect(html).not.toMatch(/<script|src=|href=/);
 });

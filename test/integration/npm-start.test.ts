@@ -4,10 +4,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { ManagedProcess } from '../../scripts/local/managed-process.js';
-import { pollUntil } from '../../scripts/local/poll-until.js';
-import { freePort } from '../../scripts/local/free-port.js';
-import { projectRoot } from '../../scripts/envoy/project-paths.js';
+import { ManagedProcess } from '../../scripts/stack/managed-process.js';
+import { pollUntil } from '../../scripts/stack/poll-until.js';
+import { freePort } from '../../scripts/stack/free-port.js';
+import { projectRoot } from '../../scripts/envoy/paths.js';
 import { envoyForTests } from '../helpers/envoy-for-tests.js';
 
 let start: ManagedProcess | undefined;
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 function startCommand(args: string[], env: NodeJS.ProcessEnv = {}): ManagedProcess {
   // Runs what `npm start -- <args>` runs, without npm in between, so the signal reaches it directly.
-  return new ManagedProcess(process.execPath, ['--import', 'tsx', path.join('scripts', 'start.ts'), ...args], {
+  return new ManagedProcess(process.execPath, ['--import', 'tsx', path.join('scripts', 'stack', 'start.ts'), ...args], {
     cwd: projectRoot,
     // Its own state file, so the test never meets (or replaces) a lab system the developer is running.
     env: { ...process.env, LAB_STATE_FILE: path.join(tmpdir(), `lab-state-${process.pid}-${Math.random()}.json`), ...env },

@@ -6,9 +6,8 @@ import { expect, test } from 'vitest';
 import type { GreeterClient } from '../../gen/greeter/v1/greeter.js';
 import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
 import { runLoad } from '../../client/src/load/run-load.js';
-import { runningStaticResources, serverInfo, stats } from '../../scripts/envoy/envoy-admin.js';
-import { policyOf } from '../../scripts/lab/envoy-policy.js';
-import type { PolicyChoice } from '../../scripts/lab/lab-driver.js';
+import { runningStaticResources, serverInfo, stats } from '../../scripts/envoy/admin.js';
+import { policyOf, type PolicyChoice } from '../../scripts/envoy/policy.js';
 import { useLocalStack } from '../helpers/local-stack-fixture.js';
 
 // Started on RING_HASH through the `policy` option; the tests switch with setPolicy from there.

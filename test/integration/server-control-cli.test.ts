@@ -14,7 +14,7 @@ import {
   type HealthClient,
   type ServerProcess,
 } from './server-process.js';
-import { freePort } from '../../scripts/local/free-port.js';
+import { freePort } from '../../scripts/stack/free-port.js';
 
 describe('greeterctl against a live server', () => {
   let server: ServerProcess;

@@ -14,7 +14,7 @@ import {
   type HealthClient,
   type ServerProcess,
 } from './server-process.js';
-import { projectRoot } from '../../scripts/envoy/project-paths.js';
+import { projectRoot } from '../../scripts/envoy/paths.js';
 
 interface ReflectionResponse {
   listServicesResponse?: { service: Array<{ name: string }> };

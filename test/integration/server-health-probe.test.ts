@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, killAllProcesses, runProbe, startServer, type ServerProcess } from './server-process.js';
-import { freePort } from '../../scripts/local/free-port.js';
+import { freePort } from '../../scripts/stack/free-port.js';
 
 describe('health-probe (the Compose healthcheck) against a real server', () => {
   let server: ServerProcess;

@@ -9,7 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { GreeterClient, type SayHelloResponse } from '../../gen/greeter/v1/greeter.js';
-import type { ExitStatus } from '../../scripts/local/managed-process.js';
+import type { ExitStatus } from '../../scripts/stack/managed-process.js';
 import { childEnv, killAll, TsProcess, type ChildVars } from '../helpers/ts-process.js';
 
 /*

@@ -6,7 +6,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { expect, test } from 'vitest';
 import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
 import { useLocalStack } from '../helpers/local-stack-fixture.js';
-import { pollUntil } from '../../scripts/local/poll-until.js';
+import { pollUntil } from '../../scripts/stack/poll-until.js';
 
 const lab = useLocalStack({ replicas: 2 });
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GreeterService, protobufPackage } from '../../gen/greeter/v1/greeter.js';
-import { pinnedEnvoyVersion, projectRoot } from '../../scripts/envoy/project-paths.js';
+import { pinnedEnvoyVersion, projectRoot } from '../../scripts/envoy/paths.js';
 import { environmentOf, parseDurationSeconds, parsePortMapping } from './compose-values.js';
 import { isRootUser, readDockerfile, type DockerfileFacts } from './dockerfile-facts.js';
 import { findUncommentedSettings } from './envoy-comment-rule.js';

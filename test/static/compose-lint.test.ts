@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../scripts/envoy/project-paths.js';
+import { projectRoot } from '../../scripts/envoy/paths.js';
 import { describeResult, killRunningCommands, runCommand, type CommandResult } from './run-command.js';
 
 const dclint = path.join(projectRoot, 'node_modules', '.bin', 'dclint');

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { projectRoot } from '../../scripts/envoy/project-paths.js';
+import { projectRoot } from '../../scripts/envoy/paths.js';
 import { readDockerfile } from './dockerfile-facts.js';
 import { isIgnored, readDockerignore } from './dockerignore-rules.js';
 
@@ -69,7 +69,7 @@ describe('.dockerignore', () => {
       '.env',
       'docker-compose.yml',
       'envoy.yaml',
-      'scripts/start.ts',
+      'scripts/stack/start.ts',
     ];
     for (const file of leftOut) expect(isIgnored(rules, file), `${file} would be sent to the builder`).toBe(true);
   });

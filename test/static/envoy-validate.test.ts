@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { requireEnvoy, type EnvoyBinary } from '../../scripts/envoy/envoy-binary.js';
-import { envoyYamlPath, pinnedEnvoyVersion, projectRoot } from '../../scripts/envoy/project-paths.js';
+import { requireEnvoy, type EnvoyBinary } from '../../scripts/envoy/binary.js';
+import { envoyYamlPath, pinnedEnvoyVersion, projectRoot } from '../../scripts/envoy/paths.js';
 import { describeResult, killRunningCommands, runCommand, type CommandResult } from './run-command.js';
 
 // Envoy's wording for a deprecated field or enum value: "Deprecated field: ... Using deprecated option '...'".

@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../scripts/envoy/project-paths.js';
+import { projectRoot } from '../../scripts/envoy/paths.js';
 import { describeResult, killRunningCommands, runCommand } from './run-command.js';
 
 const buf = path.join(projectRoot, 'node_modules', '.bin', 'buf');

@@ -2,7 +2,7 @@
 // compiler over the whole repo (server, client, scripts, tests, generated code) with the project's strict settings.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../scripts/envoy/project-paths.js';
+import { projectRoot } from '../../scripts/envoy/paths.js';
 import { describeResult, killRunningCommands, runCommand } from './run-command.js';
 
 const tsc = path.join(projectRoot, 'node_modules', '.bin', 'tsc');

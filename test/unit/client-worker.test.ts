@@ -3,7 +3,7 @@ import type { TallySnapshot } from '../../client/src/call-tally.js';
 import type { CallRecord } from '../../client/src/call-log.js';
 import type { CallResult } from '../../client/src/greeter-call.js';
 import { CallWorker, maxInFlightFor, type WorkerSettings } from '../../client/src/worker.js';
-import { pollUntil } from '../../scripts/local/poll-until.js';
+import { pollUntil } from '../../scripts/stack/poll-until.js';
 
 const ok = (hostname: string): CallResult => ({ ok: true, hostname, message: 'hi', latencyMs: 1, code: 0 });
 const cancelled: CallResult = { ok: false, code: 1, codeName: 'CANCELLED', details: 'Cancelled on client', latencyMs: 1 };

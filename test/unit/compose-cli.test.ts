@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { composeErrorLine, createComposeRunner } from '../../scripts/lab/compose-cli.js';
-import { LabError } from '../../scripts/lab/lab-driver.js';
-import { pollUntil } from '../../scripts/local/poll-until.js';
+import { composeErrorLine, createComposeRunner } from '../../scripts/drivers/compose-cli.js';
+import { LabError } from '../../scripts/drivers/driver.js';
+import { pollUntil } from '../../scripts/stack/poll-until.js';
 
 let dir: string;
 let composeFile: string;

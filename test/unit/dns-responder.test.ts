@@ -1,7 +1,7 @@
 // The Docker-DNS stand-in, asked by a real DNS client (node's c-ares resolver, the same library Envoy uses).
 import { Resolver } from 'node:dns/promises';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { DnsResponder } from '../../scripts/local/dns-responder.js';
+import { DnsResponder } from '../../scripts/stack/dns-responder.js';
 
 let responder: DnsResponder;
 let resolver: Resolver;

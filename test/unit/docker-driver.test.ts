@@ -1,7 +1,7 @@
 // The docker driver's own logic that needs no engine: what the control CLI printed, and whether an engine answers.
 // Everything it does to containers is proven on a real engine in test/compose/lab-docker-driver.test.ts.
 import { expect, test } from 'vitest';
-import { dockerAvailable, parseState } from '../../scripts/lab/docker-driver.js';
+import { dockerAvailable, parseState } from '../../scripts/drivers/docker-driver.js';
 
 test('dockerAvailable: an engine that answers is true, one that refuses is false, a silent one times out', async () => {
   expect(await dockerAvailable({ ping: async () => 'OK' }, 1000)).toBe(true);

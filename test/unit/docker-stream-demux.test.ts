@@ -1,7 +1,7 @@
 // Docker's multiplexed exec stream, built byte for byte as the Engine sends it with Tty off.
 import { PassThrough, Readable } from 'node:stream';
 import { expect, test } from 'vitest';
-import { demultiplex, readMultiplexed } from '../../scripts/lab/docker-stream-demux.js';
+import { demultiplex, readMultiplexed } from '../../scripts/drivers/docker-stream-demux.js';
 
 function frame(type: number, text: string): Buffer {
   const payload = Buffer.from(text);

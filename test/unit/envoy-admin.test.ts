@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { clusterHosts, stats } from '../../scripts/envoy/envoy-admin.js';
+import { clusterHosts, stats } from '../../scripts/envoy/admin.js';
 
 const fixtures = new URL('../fixtures/envoy-1.40.0/', import.meta.url);
 let server: http.Server;

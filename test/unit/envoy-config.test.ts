@@ -6,8 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { expect, test } from 'vitest';
-import { deriveLocalEnvoyConfig, EnvoyConfigShapeError, serviceNameOf } from '../../scripts/local/envoy-config.js';
-import { envoyYamlPath } from '../../scripts/envoy/project-paths.js';
+import { deriveLocalEnvoyConfig, EnvoyConfigShapeError, serviceNameOf } from '../../scripts/envoy/config.js';
+import { envoyYamlPath } from '../../scripts/envoy/paths.js';
 import { envoyForTests } from '../helpers/envoy-for-tests.js';
 
 const base = readFileSync(envoyYamlPath, 'utf8');

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { afterAll, describe, expect, test } from 'vitest';
-import { DEFAULT_HASH_HEADER, derivePolicyConfig, policyOf } from '../../scripts/lab/envoy-policy.js';
-import { LabError, LB_POLICIES, type LbPolicy, type PolicyChoice } from '../../scripts/lab/lab-driver.js';
-import { deriveLocalEnvoyConfig } from '../../scripts/local/envoy-config.js';
-import { envoyYamlPath } from '../../scripts/envoy/project-paths.js';
+import { DEFAULT_HASH_HEADER, derivePolicyConfig, policyOf, LB_POLICIES, type LbPolicy, type PolicyChoice } from '../../scripts/envoy/policy.js';
+import { LabError } from '../../scripts/drivers/driver.js';
+import { deriveLocalEnvoyConfig } from '../../scripts/envoy/config.js';
+import { envoyYamlPath } from '../../scripts/envoy/paths.js';
 import { envoyForTests } from '../helpers/envoy-for-tests.js';
 
 const base = readFileSync(envoyYamlPath, 'utf8');

@@ -36,6 +36,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     workers?: string;
     json?: boolean;
     name?: string;
+    balancing?: string;
   }>();
 
   const envTarget = env['ENVOY_ADDRESS'];
@@ -56,6 +57,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     keys: integerFlag(flags.keys, NUMBER_RULES.keys),
     workers: integerFlag(flags.workers, NUMBER_RULES.workers),
     name: flags.name,
+    balancing: flags.balancing as LoadOptions['balancing'],
   };
   return { options, plan: planLoad(options), json: flags.json === true };
 }
@@ -77,6 +79,7 @@ function buildProgram(): Command {
     .option('--keys <k>', 'number of distinct keys for --key-header')
     .option('--workers <w>', `worker threads sharing concurrency, rate and count (default ${LOAD_DEFAULTS.workers})`)
     .option('--name <name>', `name sent in every SayHello (default ${LOAD_DEFAULTS.name})`)
+    .option('--balancing <policy>', 'pick_first or round_robin over the addresses the target resolves to (default pick_first)')
     .option('--json', 'print the report as one JSON object (progress stays on stderr)')
     .allowExcessArguments(false)
     .exitOverride();

@@ -21,7 +21,17 @@ export interface LoadOptions {
   workers?: number;
   /** Name sent in every SayHello; default "load". */
   name?: string;
+  /**
+   * How each channel picks among the addresses its target resolves to: grpc-js's default pick_first (one
+   * connection, every call to one replica, as an L4 balancer would) or round_robin (a call to each in turn).
+   * Only matters for a target with several addresses (dns:///name, ipv4:a,b,c); default pick_first.
+   */
+  balancing?: Balancing;
 }
+
+/** Client-side balancing of one channel over the addresses its target resolves to. */
+export const BALANCINGS = ['pick_first', 'round_robin'] as const;
+export type Balancing = (typeof BALANCINGS)[number];
 
 /** When a run stops starting calls. */
 export type LoadLimit = { kind: 'duration'; ms: number } | { kind: 'count'; calls: number };
@@ -38,6 +48,7 @@ export interface LoadPlan {
   keys: { header: string; count: number } | null;
   workers: number;
   name: string;
+  balancing: Balancing;
 }
 
 /** A user mistake in the options: the CLI prints the one-line message and exits 2; runLoad rejects with it. */
@@ -111,16 +122,25 @@ export function planLoad(options: LoadOptions): LoadPlan {
   }
   const name = options.name ?? LOAD_DEFAULTS.name;
   if (name.trim() === '') throw new LoadOptionsError(`--name must be a non-empty name, got ${JSON.stringify(name)}`);
-  return { target, concurrency, rate, limit, deadlineMs, metadata, keys, workers, name };
+  const balancing = options.balancing ?? 'pick_first';
+  if (!BALANCINGS.includes(balancing)) {
+    throw new LoadOptionsError(`--balancing must be one of ${BALANCINGS.join(', ')}, got ${JSON.stringify(balancing)}`);
+  }
+  return { target, concurrency, rate, limit, deadlineMs, metadata, keys, workers, name, balancing };
 }
 
-/** Checks a gRPC target: host:port, optionally behind a dns:/ipv4:/ipv6: scheme; `source` names it in the error. */
+/**
+ * Checks a gRPC target: host:port, optionally behind a dns: scheme (dns:host:port, dns:///host:port), or a list of
+ * addresses (ipv4:a:port,b:port) for client-side balancing; `source` names it in the error.
+ */
 export function checkTarget(target: string, source: string): string {
-  const address = target.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/, '');
-  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d+)$/.exec(address);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || !(port >= 1 && port <= 65535)) {
-    throw new LoadOptionsError(`${source} must be host:port with a port from 1 to 65535, got ${JSON.stringify(target)}`);
+  const addresses = /^ipv4:/.test(target) ? target.slice('ipv4:'.length).split(',') : [target.replace(/^(dns|ipv6):(\/\/[^/]*\/)?/, '')];
+  for (const address of addresses) {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d+)$/.exec(address);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || !(port >= 1 && port <= 65535)) {
+      throw new LoadOptionsError(`${source} must be host:port with a port from 1 to 65535, got ${JSON.stringify(target)}`);
+    }
   }
   return target;
 }

@@ -5,7 +5,8 @@ import type { ShardPlan } from './shard-plan.js';
 
 /** A LoadRunner for `shard` calling over its own channel, which is closed once the runner has finished. */
 export function runnerOnChannel(shard: ShardPlan): LoadRunner {
-  const client = createGreeterClient(shard.target);
+  const balancing = { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [shard.balancing]: {} }] }) };
+  const client = createGreeterClient(shard.target, balancing);
   const base = metadataOf(shard.metadata);
   const runner = new LoadRunner(shard, (key, signal) => {
     let metadata = base;

@@ -15,6 +15,7 @@ export interface ShardPlan {
   deadlineMs: number;
   metadata: Array<[string, string]>;
   name: string;
+  balancing: LoadPlan['balancing'];
 }
 
 /**
@@ -38,6 +39,7 @@ export function splitPlan(plan: LoadPlan): ShardPlan[] {
       deadlineMs: plan.deadlineMs,
       metadata: plan.metadata,
       name: plan.name,
+      balancing: plan.balancing,
     });
   }
   return shards;

@@ -1,0 +1,66 @@
+// The one contract both lab drivers keep: the same verbs, the same answers, whether the replicas are Compose
+// containers (docker driver) or local processes (local driver). The CLI, the live view and the experiments
+// talk only to this interface.
+import type { PolicyChoice } from '../envoy/index.js';
+import { type FaultPatch, type FaultStateView } from '../../server/src/index.js';
+
+/** One replica as the driver sees it (Envoy's view is read separately from the admin API). */
+export interface LabReplica {
+  /**
+   * The name it answers calls with, which the client logs: the Compose container name (<project>-grpc-server-2,
+   * as `docker compose ps` shows it), or grpc-server-2 for a local process. Verbs also take the short form.
+   */
+  name: string;
+  /** IPv4 address the replica listens on, as Envoy's /clusters shows it (without the port). */
+  address: string;
+  state: 'running' | 'paused' | 'exited';
+}
+
+/** A mistake the user can fix (unknown replica, driver not available): printed as one line, exit code 2 or 1. */
+export class LabError extends Error {
+  override name = 'LabError';
+  constructor(
+    message: string,
+    /** 2 for a usage mistake, 1 for a system that is not in a state to do it. */
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** What every driver can do. Every method either does the whole thing or throws LabError, never half. */
+export interface LabDriver {
+  readonly kind: 'docker' | 'local';
+  /** Which system this driver acts on, in a few words: "Compose project grpc-envoy-lab", "local system (pid 123)". */
+  describe(): Promise<string>;
+  /** Brings the system up with `replicas` greeter replicas (no-op if it is already up with that many). */
+  up(replicas: number): Promise<void>;
+  /** Stops and removes everything the lab started. */
+  down(): Promise<void>;
+  /** Sets the number of greeter replicas. */
+  scale(replicas: number): Promise<void>;
+  /** The replicas, sorted by number. */
+  replicas(): Promise<LabReplica[]>;
+  /** SIGKILL one replica. */
+  kill(name: string): Promise<void>;
+  /** SIGTERM one replica and wait until it has exited (graceful drain). */
+  stop(name: string): Promise<void>;
+  /** Freeze one replica (SIGSTOP / docker pause): connections stay open, nothing answers. */
+  pause(name: string): Promise<void>;
+  resume(name: string): Promise<void>;
+  /** When the replica printed its start-up line (listening): epoch ms, or undefined when it cannot be told. */
+  readyAt(name: string): Promise<number | undefined>;
+  /** Changes one replica's health, injected failures or latency through its control API. */
+  setFaults(name: string, patch: FaultPatch): Promise<FaultStateView>;
+  /**
+   * Switches Envoy's load-balancing policy: a config derived from envoy.yaml, taken over by Envoy's hot restart
+   * (no call lost). Resolves once the new Envoy is live, has checked the replicas again and the old one is gone.
+   */
+  setPolicy(choice: PolicyChoice): Promise<void>;
+  /** The policy Envoy currently runs, read from its own /config_dump. */
+  policy(): Promise<PolicyChoice>;
+  /** http://127.0.0.1:<port> of Envoy's admin. */
+  adminUrl(): Promise<string>;
+  /** host:port of Envoy's gRPC listener. */
+  envoyTarget(): Promise<string>;
+}

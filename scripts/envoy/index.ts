@@ -1,0 +1,36 @@
+// Envoy's front door: everything the kit knows about Envoy, in one place. Finding or installing the pinned binary,
+// reading its admin API, and deriving configs from the one hand-written envoy.yaml (for local processes, and for
+// each load-balancing policy the lab switches to).
+export {
+  clusterHosts,
+  clusterStat,
+  isReady,
+  listenerPort,
+  runningStaticResources,
+  serverInfo,
+  stats,
+  type ServerInfo,
+  type UpstreamHost,
+} from './admin.js';
+export { EnvoyNotAvailableError, findEnvoy, requireEnvoy, type EnvoyBinary } from './binary.js';
+export {
+  CLUSTER_NAME,
+  deriveLocalEnvoyConfig,
+  EnvoyConfigShapeError,
+  LISTENER_NAME,
+  serviceNameOf,
+  type LocalEnvoyOverrides,
+} from './config.js';
+export { envoyYamlPath, hotRestartScriptPath, pinnedEnvoyVersion, projectRoot } from './paths.js';
+export {
+  DEFAULT_HASH_HEADER,
+  derivePolicyConfig,
+  ENVOY_YAML_PER_TRY_TIMEOUT_MS,
+  LB_POLICIES,
+  normalizePolicyChoice,
+  policyOf,
+  PolicyChoiceError,
+  runningPolicy,
+  type LbPolicy,
+  type PolicyChoice,
+} from './policy.js';

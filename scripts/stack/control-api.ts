@@ -1,0 +1,186 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LocalStack } from './local-stack.js';
+import { pollUntil } from './poll-until.js';
+import { LB_POLICIES, PolicyChoiceError, type LbPolicy, type PolicyChoice } from '../envoy/index.js';
+
+/** One replica as the control API reports it. */
+export interface ReplicaInfo {
+  name: string;
+  address: string;
+  port: number;
+  controlPort: number;
+  pid: number | undefined;
+  state: 'running' | 'paused';
+  /** When it printed its listening line (epoch ms). */
+  readyAt?: number;
+}
+
+/** GET /info: where everything is, and what runs. */
+export interface StackInfo {
+  adminUrl: string;
+  envoyTarget: string;
+  policy: PolicyChoice;
+  replicas: ReplicaInfo[];
+}
+
+const SIGNALS = { KILL: 'SIGKILL', TERM: 'SIGTERM', STOP: 'SIGSTOP', CONT: 'SIGCONT' } as const;
+type SignalName = keyof typeof SIGNALS;
+
+class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The HTTP API through which `lab` drives a running local system (`npm start` hosts it on 127.0.0.1 only):
+ * GET /info, POST /scale {replicas}, POST /replicas/<name>/signal {signal: KILL|TERM|STOP|CONT},
+ * POST /policy {policy, hashHeader?, panicThresholdPercent?, perTryTimeoutMs?}. Answers JSON; a bad request is 4xx with {"error": "<one line>"}.
+ */
+export class StackControlApi {
+  private readonly server: http.Server;
+  /** One change at a time: two scales racing each other would leave the system in neither state. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly stack: LocalStack) {
+    this.server = http.createServer((request, response) => void this.handle(request, response));
+  }
+
+  /** Listens on 127.0.0.1 (port 0: any free port) and resolves with the URL. */
+  async listen(port = 0): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** What runs now. */
+  info(): StackInfo {
+    return {
+      adminUrl: this.stack.adminUrl,
+      envoyTarget: this.stack.envoyTarget,
+      policy: this.stack.currentPolicy(),
+      replicas: this.stack.replicas().map((r) => ({
+        name: r.name,
+        address: r.address,
+        port: r.port,
+        controlPort: r.controlPort,
+        pid: r.process.pid,
+        state: r.paused ? 'paused' : 'running',
+        ...(r.readyAt === undefined ? {} : { readyAt: r.readyAt }),
+      })),
+    };
+  }
+
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    try {
+      const body = await readJson(request);
+      const result = await this.route(request.method ?? 'GET', request.url ?? '/', body);
+      send(response, 200, result);
+    } catch (error) {
+      const status = error instanceof BadRequest ? error.status : error instanceof PolicyChoiceError ? 400 : 500;
+      send(response, status, { error: (error instanceof Error ? error.message : String(error)).split('\n')[0] });
+    }
+  }
+
+  private route(method: string, url: string, body: Record<string, unknown>): Promise<unknown> {
+    if (method === 'GET' && url === '/info') return Promise.resolve(this.info());
+    if (method === 'POST' && url === '/scale') return this.serially(() => this.scale(body));
+    const signal = /^\/replicas\/([\w-]+)\/signal$/.exec(url);
+    if (method === 'POST' && signal?.[1]) {
+      const name = signal[1];
+      return this.serially(() => this.signal(name, body));
+    }
+    if (method === 'POST' && url === '/policy') return this.serially(() => this.setPolicy(body));
+    return Promise.reject(new BadRequest(`no route ${method} ${url}`, 404));
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async scale(body: Record<string, unknown>): Promise<StackInfo> {
+    const replicas = body.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > 50) {
+      throw new BadRequest(`replicas must be an integer from 1 to 50, got ${JSON.stringify(replicas)}`);
+    }
+    const before = new Set(this.stack.replicas().map((r) => r.name));
+    await this.stack.scale(replicas);
+    // Wait for the new replicas only: one that is deliberately NOT_SERVING must not make a scale time out.
+    const added = this.stack.replicas().filter((r) => !before.has(r.name)).map((r) => `${r.address}:${r.port}`);
+    await pollUntil(
+      `Envoy to see ${replicas} replicas, the new ones healthy`,
+      async () => {
+        const hosts = await this.stack.hosts();
+        return hosts.length === replicas && added.every((address) => hosts.find((h) => h.address === address)?.healthy);
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    return this.info();
+  }
+
+  private async signal(name: string, body: Record<string, unknown>): Promise<StackInfo> {
+    const signalName = body.signal;
+    if (typeof signalName !== 'string' || !(signalName in SIGNALS)) {
+      throw new BadRequest(`signal must be one of ${Object.keys(SIGNALS).join(', ')}, got ${JSON.stringify(signalName)}`);
+    }
+    try {
+      this.stack.replica(name);
+    } catch (error) {
+      throw new BadRequest(error instanceof Error ? error.message : String(error), 404);
+    }
+    await this.stack.signalReplica(name, SIGNALS[signalName as SignalName]);
+    return this.info();
+  }
+
+  private async setPolicy(body: Record<string, unknown>): Promise<StackInfo> {
+    const { policy, hashHeader, panicThresholdPercent, perTryTimeoutMs } = body;
+    if (typeof policy !== 'string' || !LB_POLICIES.includes(policy as LbPolicy)) {
+      throw new BadRequest(`policy must be one of ${LB_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`);
+    }
+    if (hashHeader !== undefined && typeof hashHeader !== 'string') throw new BadRequest('hashHeader must be a string');
+    if (panicThresholdPercent !== undefined && typeof panicThresholdPercent !== 'number') {
+      throw new BadRequest('panicThresholdPercent must be a number');
+    }
+    if (perTryTimeoutMs !== undefined && typeof perTryTimeoutMs !== 'number') throw new BadRequest('perTryTimeoutMs must be a number');
+    await this.stack.setPolicy({
+      policy: policy as LbPolicy,
+      ...(hashHeader === undefined ? {} : { hashHeader }),
+      ...(panicThresholdPercent === undefined ? {} : { panicThresholdPercent }),
+      ...(perTryTimeoutMs === undefined ? {} : { perTryTimeoutMs }),
+    });
+    return this.info();
+  }
+}
+
+async function readJson(request: http.IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of request) {
+    text += String(chunk);
+    if (text.length > 16_384) throw new BadRequest('request body too large', 413);
+  }
+  if (text.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as Record<string, unknown>;
+  } catch {
+    throw new BadRequest('request body must be a JSON object');
+  }
+}
+
+function send(response: http.ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+}

@@ -1,0 +1,383 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { clusterHosts, listenerPort, serverInfo, type UpstreamHost, envoyYamlPath, projectRoot, CLUSTER_NAME, deriveLocalEnvoyConfig, LISTENER_NAME, serviceNameOf, derivePolicyConfig, normalizePolicyChoice, type PolicyChoice } from '../envoy/index.js';
+import { DnsResponder } from './dns-responder.js';
+import { ManagedProcess } from './managed-process.js';
+import { PollAborted, pollUntil } from './poll-until.js';
+import { freePort } from './free-port.js';
+import { ControlClient } from '../../server/src/index.js';
+
+/** How to run the Docker-free system. Ports of 0 mean "any free port" (what the tests use). */
+export interface LocalStackOptions {
+  envoyBinary: string;
+  /** Replicas started by start(). */
+  replicas: number;
+  /** Envoy's gRPC listener and admin bind here: loopback only. */
+  bindAddress?: string;
+  listenerPort?: number;
+  adminPort?: number;
+  /** The one port every replica binds, each on its own loopback address (0: a free port). */
+  replicaPort?: number;
+  /** The control API port of each replica, on the replica's own address (0: any free port). */
+  controlPort?: number;
+  /** First three octets of the replicas' addresses: replica N gets <prefix>.<N+1>, as Docker hands out .2, .3, ... */
+  replicaAddressPrefix?: string;
+  /** Extra environment for every replica (e.g. DRAIN_DELAY_MS). */
+  serverEnv?: Record<string, string>;
+  envoyLogLevel?: 'trace' | 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'off';
+  /** Envoy worker threads. Round robin is per worker; one client connection always lands on one worker. */
+  envoyConcurrency?: number;
+  /** Every line any process prints, with its source: "envoy", "grpc-server-2", ... */
+  onLine?: (source: string, line: string) => void;
+  /** Envoy's load-balancing policy at start (default ROUND_ROBIN, which is envoy.yaml as is); see setPolicy. */
+  policy?: PolicyChoice;
+}
+
+/** One greeter replica process and where it listens. */
+export interface LocalReplica {
+  /** Stable short name, as Compose names containers: grpc-server-1, grpc-server-2, ... */
+  name: string;
+  index: number;
+  address: string;
+  port: number;
+  controlPort: number;
+  process: ManagedProcess;
+  /** Stopped with SIGSTOP (a hung replica) and not yet resumed. */
+  paused: boolean;
+  /** When it printed its listening line (epoch ms); undefined until then. */
+  readyAt?: number;
+}
+
+const SERVER_ENTRY = path.join('server', 'src', 'main.ts');
+const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+):(\d+)/;
+
+/**
+ * The Docker-free system: N greeter replica processes on their own loopback addresses, a DNS responder that
+ * plays Docker's DNS for them, and a real Envoy with a config derived from envoy.yaml. `npm start` and the
+ * integration tests both drive it, so what the tests prove is what users run.
+ */
+export class LocalStack {
+  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy'>> &
+    Pick<LocalStackOptions, 'onLine' | 'serverEnv'>;
+  private readonly workDir = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-'));
+  private readonly live = new Map<number, LocalReplica>();
+  private dns: DnsResponder | undefined;
+  /** The Envoy serving now, and its hot-restart epoch (0 at start, +1 per policy switch). */
+  private envoy: ManagedProcess | undefined;
+  private envoyEpoch = 0;
+  /** An earlier epoch still draining after a hot restart, until it exits by itself. */
+  private drainingEnvoy: ManagedProcess | undefined;
+  private adminUrlValue: string | undefined;
+  private listenerPortValue: number | undefined;
+  private replicaPortValue: number | undefined;
+  private dnsPort: number | undefined;
+  private policy: PolicyChoice;
+
+  constructor(options: LocalStackOptions) {
+    this.options = {
+      bindAddress: '127.0.0.1',
+      listenerPort: 0,
+      adminPort: 0,
+      replicaPort: 0,
+      controlPort: 0,
+      replicaAddressPrefix: '127.0.0',
+      envoyLogLevel: 'warning',
+      envoyConcurrency: 2,
+      ...options,
+    };
+    // Checked here, so a bad hash header fails before any process starts.
+    this.policy = normalizePolicyChoice(options.policy ?? { policy: 'ROUND_ROBIN' });
+  }
+
+  /** http://127.0.0.1:<port> of Envoy's admin API. */
+  get adminUrl(): string {
+    if (!this.adminUrlValue) throw new Error('the stack is not started');
+    return this.adminUrlValue;
+  }
+
+  /** host:port of Envoy's gRPC listener, for clients. */
+  get envoyTarget(): string {
+    if (this.listenerPortValue === undefined) throw new Error('the stack is not started');
+    return `${this.options.bindAddress}:${this.listenerPortValue}`;
+  }
+
+  /** Live replicas, by number. */
+  replicas(): LocalReplica[] {
+    return [...this.live.values()].sort((a, b) => a.index - b.index);
+  }
+
+  /** The replica with this name; throws a one-line error naming the live ones when there is none. */
+  replica(name: string): LocalReplica {
+    const found = this.replicas().find((r) => r.name === name);
+    if (!found) {
+      const names = this.replicas().map((r) => r.name).join(', ') || 'none';
+      throw new Error(`no replica named ${name} (live: ${names})`);
+    }
+    return found;
+  }
+
+  /** The fault-injection control API of one replica (health, error rate, latency). */
+  control(name: string): ControlClient {
+    const replica = this.replica(name);
+    return new ControlClient(replica.address, replica.controlPort);
+  }
+
+  /** "address:port" of a replica as Envoy's /clusters names it. */
+  upstreamAddress(name: string): string {
+    const replica = this.replica(name);
+    return `${replica.address}:${replica.port}`;
+  }
+
+  /** Starts DNS, the replicas, then Envoy; resolves when Envoy's admin reports it is live (not yet that hosts are healthy). */
+  async start(): Promise<void> {
+    const dnsName = serviceNameOf(readFileSync(envoyYamlPath, 'utf8'));
+    this.dns = new DnsResponder(dnsName);
+    this.dnsPort = await this.dns.listen(this.options.bindAddress, 0);
+    this.replicaPortValue = this.options.replicaPort || (await freePort(this.options.bindAddress));
+    await this.scale(this.options.replicas);
+    const ports = { listener: this.options.listenerPort, admin: this.options.adminPort };
+    this.envoy = await this.startEnvoy(this.envoyConfig(this.policy, ports), 0);
+    this.listenerPortValue = await listenerPort(this.adminUrl, LISTENER_NAME);
+  }
+
+  /** The load-balancing policy Envoy runs (hash header filled in for RING_HASH and MAGLEV, dropped for the others). */
+  currentPolicy(): PolicyChoice {
+    return { ...this.policy };
+  }
+
+  /**
+   * Switches Envoy to a config derived for `choice` by a hot restart: the next Envoy process (restart epoch + 1)
+   * initialises on the new config while the current one keeps serving, then takes over the listening sockets and
+   * the admin port; the old one drains its connections and exits. Clients keep their target and lose no call.
+   * Resolves once the new Envoy is live, has health-checked every current replica and sees each one that was
+   * healthy before healthy again (one a user made NOT_SERVING stays so), and the old one has exited. A config the
+   * new Envoy rejects leaves the old one serving, and rejects with Envoy's reason.
+   */
+  async setPolicy(choice: PolicyChoice): Promise<void> {
+    if (this.listenerPortValue === undefined || this.adminUrlValue === undefined) throw new Error('the stack is not started');
+    const ports = { listener: this.listenerPortValue, admin: Number(new URL(this.adminUrlValue).port) };
+    const policy = normalizePolicyChoice(choice);
+    // Derived before anything starts: a choice or a base config that cannot be derived leaves Envoy alone.
+    const config = this.envoyConfig(policy, ports);
+    // Health is each Envoy process's own memory; what passed its checks before must pass the new one's.
+    const passing = new Set((await this.hosts().catch(() => [])).filter((h) => h.healthy).map((h) => h.address));
+    const previous = this.envoy;
+    const next = await this.startEnvoy(config, this.envoyEpoch + 1);
+    this.drainingEnvoy = previous;
+    this.envoy = next;
+    this.envoyEpoch += 1;
+    this.policy = policy;
+    await pollUntil(
+      `Envoy (${policy.policy}) to health-check every replica again`,
+      async () => {
+        const hosts = await this.hosts();
+        const checked = hosts.length === this.replicas().length && hosts.every((h) => !h.pendingActiveHealthCheck);
+        return checked && hosts.every((h) => h.healthy || !passing.has(h.address)) ? hosts : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    // The old epoch exits on its own once drained (parent-shutdown-time 4 s); a second switch must not overlap it.
+    if (previous) {
+      await Promise.race([previous.exited, delay(ENVOY_PARENT_SHUTDOWN_S * 1000 + 3000)]);
+      await previous.stop('SIGKILL'); // Only if it outstayed its shutdown time; a no-op once it has exited.
+    }
+    this.drainingEnvoy = undefined;
+  }
+
+  /** Resolves once Envoy sees exactly `count` hosts and all of them healthy. */
+  async waitForHealthy(count: number, timeoutMs = 15_000): Promise<UpstreamHost[]> {
+    return pollUntil(
+      `Envoy to see ${count} healthy replicas`,
+      async () => {
+        const hosts = await clusterHosts(this.adminUrl, CLUSTER_NAME);
+        return hosts.length === count && hosts.every((h) => h.healthy) ? hosts : undefined;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  /** Envoy's current view of the greeter cluster. */
+  hosts(): Promise<UpstreamHost[]> {
+    return clusterHosts(this.adminUrl, CLUSTER_NAME);
+  }
+
+  /**
+   * Sets the number of replicas, like `docker compose up --scale`: new ones get the lowest free numbers and
+   * join DNS as soon as they start; surplus ones (highest numbers first) stop gracefully with SIGTERM.
+   */
+  async scale(count: number): Promise<void> {
+    const current = this.replicas();
+    if (count > current.length) {
+      const starting: Promise<LocalReplica>[] = [];
+      for (let index = 1; starting.length < count - current.length; index += 1) {
+        if (!this.live.has(index)) starting.push(this.startReplica(index));
+      }
+      await Promise.all(starting);
+    } else {
+      await Promise.all(current.slice(count).map((replica) => this.stopReplica(replica.name, 'SIGTERM')));
+    }
+  }
+
+  /** Sends a signal to one replica; with SIGKILL or SIGTERM it also waits until the process is gone. */
+  async signalReplica(name: string, signal: NodeJS.Signals, graceMs = 15_000): Promise<number | NodeJS.Signals> {
+    const replica = this.replica(name);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') {
+      // A paused process cannot drain: resume it first so SIGTERM means a graceful stop.
+      if (replica.paused) replica.process.signal('SIGCONT');
+      replica.paused = false;
+      return this.stopReplica(name, signal, graceMs);
+    }
+    replica.process.signal(signal);
+    if (signal === 'SIGSTOP' || signal === 'SIGCONT') replica.paused = signal === 'SIGSTOP';
+    return 0;
+  }
+
+  /** Stops every process and the DNS responder. Safe to call more than once. */
+  async stop(): Promise<void> {
+    await Promise.all([
+      this.envoy?.stop('SIGTERM', 3000),
+      this.drainingEnvoy?.stop('SIGTERM', 3000),
+      ...this.replicas().map((replica) => stopAtOnce(replica.process)),
+    ]);
+    this.live.clear();
+    await this.dns?.close().catch(() => undefined);
+    this.dns = undefined;
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+
+  /** Last resort for exit handlers: SIGKILL every process at once, synchronously. */
+  killNow(): void {
+    this.envoy?.signal('SIGKILL');
+    this.drainingEnvoy?.signal('SIGKILL');
+    for (const replica of this.live.values()) replica.process.signal('SIGKILL');
+  }
+
+  private async stopReplica(name: string, signal: NodeJS.Signals, graceMs = 15_000): Promise<number | NodeJS.Signals> {
+    const replica = this.replica(name);
+    return replica.process.stop(signal, graceMs);
+  }
+
+  private publishDns(): void {
+    this.dns?.setAddresses(this.replicas().map((r) => r.address));
+  }
+
+  private async startReplica(index: number): Promise<LocalReplica> {
+    const name = `grpc-server-${index}`;
+    const address = `${this.options.replicaAddressPrefix}.${index + 1}`;
+    const port = this.replicaPortValue ?? 0;
+    const child = new ManagedProcess(process.execPath, ['--import', 'tsx', SERVER_ENTRY], {
+      cwd: projectRoot,
+      env: {
+        ...process.env,
+        LOG_FORMAT: 'text',
+        ...this.options.serverEnv,
+        GRPC_HOST: address,
+        GRPC_PORT: String(port),
+        CONTROL_HOST: address,
+        CONTROL_PORT: String(this.options.controlPort),
+        REPLICA_NAME: name,
+      },
+    });
+    child.onLine((line) => this.options.onLine?.(name, line));
+    const listening = child.waitForLine(LISTENING, 20_000);
+    const replica: LocalReplica = { name, index, address, port, controlPort: 0, process: child, paused: false };
+    // Like Docker's DNS, the address is served from the moment the replica runs, before it listens:
+    // Envoy's health check, not DNS, decides when it gets traffic.
+    this.live.set(index, replica);
+    this.publishDns();
+    void child.exited.then(() => {
+      if (this.live.get(index) === replica) this.live.delete(index);
+      this.publishDns();
+    });
+    const match = await listening;
+    replica.readyAt = Date.now();
+    replica.controlPort = Number(match[4]);
+    return replica;
+  }
+
+  /** Envoy's local config for a policy: the policy is derived first, then the local overrides, as designed. */
+  private envoyConfig(policy: PolicyChoice, ports: { listener: number; admin: number }): string {
+    return deriveLocalEnvoyConfig(derivePolicyConfig(readFileSync(envoyYamlPath, 'utf8'), policy), {
+      bindAddress: this.options.bindAddress,
+      listenerPort: ports.listener,
+      adminPort: ports.admin,
+      upstreamPort: this.replicaPortValue ?? 0,
+      dnsAddress: this.options.bindAddress,
+      dnsPort: this.dnsPort ?? 0,
+    });
+  }
+
+  /**
+   * Starts Envoy's restart epoch `epoch` on `config` and resolves once it is LIVE on the admin URL. Epoch 0 picks a
+   * free shared-memory base id (so parallel stacks never clash); later epochs use it to find their parent.
+   */
+  private async startEnvoy(config: string, epoch: number): Promise<ManagedProcess> {
+    const configPath = path.join(this.workDir, `envoy.${epoch}.yaml`);
+    const adminAddressPath = path.join(this.workDir, `admin-address.${epoch}`);
+    const baseIdPath = path.join(this.workDir, 'base-id');
+    writeFileSync(configPath, config);
+    const baseId = epoch === 0 ? ['--use-dynamic-base-id', '--base-id-path', baseIdPath] : ['--base-id', readFileSync(baseIdPath, 'utf8').trim()];
+    const envoy = new ManagedProcess(
+      this.options.envoyBinary,
+      [
+        '--config-path', configPath,
+        '--admin-address-path', adminAddressPath, // Learn the admin port even when the config says 0.
+        '--restart-epoch', String(epoch), // Hot restart: a policy switch starts the next epoch beside this one.
+        ...baseId,
+        '--drain-time-s', '2', // After a hot restart the old epoch spreads GOAWAY over its connections for 2 s...
+        '--parent-shutdown-time-s', String(ENVOY_PARENT_SHUTDOWN_S), // ...and exits, drained, after 4 s.
+        '--concurrency', String(this.options.envoyConcurrency),
+        '--log-level', this.options.envoyLogLevel,
+        '--file-flush-interval-msec', '1000', // Access-log lines show up within a second, not every 10 s.
+      ],
+      { cwd: this.workDir, env: process.env },
+    );
+    envoy.onLine((line) => this.options.onLine?.('envoy', line));
+    const exitedEarly = (): void => {
+      if (!envoy.running) throw new PollAborted(`Envoy (restart epoch ${epoch}) exited during start-up; see its log lines above`);
+    };
+    try {
+      const adminAddress = await pollUntil(
+        'Envoy to write its admin address',
+        () => {
+          exitedEarly();
+          try {
+            return readFileSync(adminAddressPath, 'utf8').trim() || undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
+      this.adminUrlValue = `http://${adminAddress}`;
+      await pollUntil(
+        `Envoy restart epoch ${epoch} to be LIVE`,
+        async () => {
+          exitedEarly();
+          const info = await serverInfo(this.adminUrl, 1000);
+          return info.restartEpoch === epoch && info.state === 'LIVE';
+        },
+        { timeoutMs: 15_000, intervalMs: 50 },
+      );
+    } catch (error) {
+      await envoy.stop('SIGKILL');
+      throw error;
+    }
+    return envoy;
+  }
+}
+
+/** After a hot restart, the old Envoy exits this long after the new one is ready. */
+const ENVOY_PARENT_SHUTDOWN_S = 4;
+
+/**
+ * Stops a replica without its drain: when the whole system goes away, Envoy included, there is nobody to drain
+ * for. The server's contract: a first SIGTERM starts the drain, a second one shuts down at once.
+ */
+async function stopAtOnce(replica: ManagedProcess): Promise<void> {
+  replica.signal('SIGTERM');
+  await Promise.race([replica.exited, new Promise((resolve) => setTimeout(resolve, 100))]);
+  await replica.stop('SIGTERM', 3000);
+}
