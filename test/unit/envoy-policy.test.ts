@@ -7,8 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { afterAll, describe, expect, test } from 'vitest';
-import { DEFAULT_HASH_HEADER, derivePolicyConfig, policyOf, LB_POLICIES, type LbPolicy, type PolicyChoice } from '../../scripts/envoy/policy.js';
-import { LabError } from '../../scripts/drivers/driver.js';
+import { DEFAULT_HASH_HEADER, derivePolicyConfig, LB_POLICIES, policyOf, PolicyChoiceError, type LbPolicy, type PolicyChoice } from '../../scripts/envoy/policy.js';
 import { deriveLocalEnvoyConfig } from '../../scripts/envoy/config.js';
 import { envoyYamlPath } from '../../scripts/envoy/paths.js';
 import { envoyForTests } from '../helpers/envoy-for-tests.js';
@@ -128,15 +127,14 @@ test.each(['X-Lab-Key', '', 'x lab', 'x-lab:key', ':authority', 'ключ'])('ha
     } catch (caught) {
       error = caught;
     }
-    expect(error).toBeInstanceOf(LabError);
-    expect((error as LabError).exitCode).toBe(2);
-    expect((error as LabError).message).toBe(`invalid hash header ${JSON.stringify(hashHeader)}: use a lowercase HTTP header name such as x-lab-key`);
+    expect(error).toBeInstanceOf(PolicyChoiceError);
+    expect((error as PolicyChoiceError).message).toBe(`invalid hash header ${JSON.stringify(hashHeader)}: use a lowercase HTTP header name such as x-lab-key`);
   }
 });
 
 test('an unknown policy is a usage error, not a silent round robin', () => {
   expect(() => derivePolicyConfig(base, { policy: 'WEIGHTED' as LbPolicy })).toThrow(
-    expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/^unknown load-balancing policy "WEIGHTED"/) }),
+    expect.objectContaining({ name: 'PolicyChoiceError', message: expect.stringMatching(/^unknown load-balancing policy "WEIGHTED"/) }),
   );
 });
 
@@ -160,7 +158,7 @@ test('a panic threshold changes only healthy_panic_threshold, validates, and rea
 
 test.each([-1, 101, Number.NaN])('panic threshold %s is one clear usage error', (panicThresholdPercent) => {
   expect(() => derivePolicyConfig(base, { policy: 'ROUND_ROBIN', panicThresholdPercent })).toThrow(
-    expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/^panic threshold must be a percentage from 0 to 100/) }),
+    expect.objectContaining({ name: 'PolicyChoiceError', message: expect.stringMatching(/^panic threshold must be a percentage from 0 to 100/) }),
   );
 });
 

@@ -28,6 +28,7 @@ describe('load CLI options', () => {
         keys: null,
         workers: 1,
         name: 'load',
+        balancing: 'pick_first',
       },
     });
   });
@@ -37,7 +38,7 @@ describe('load CLI options', () => {
       [
         '--target', '127.0.0.1:5001', '--concurrency', '8', '--rate', '12.5', '--count', '100', '--deadline', '300',
         '--metadata', 'x-a=1', '--metadata', 'X-B=two=2', '--metadata', 'x-a=3', '--key-header', 'X-User', '--keys', '4',
-        '--workers', '2', '--name', 'bob', '--json',
+        '--workers', '2', '--name', 'bob', '--balancing', 'round_robin', '--json',
       ],
       { ENVOY_ADDRESS: 'ignored:1' },
     );
@@ -53,6 +54,7 @@ describe('load CLI options', () => {
       keys: { header: 'x-user', count: 4 },
       workers: 2,
       name: 'bob',
+      balancing: 'round_robin',
     });
   });
 
