@@ -5,17 +5,16 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
-import { integerIn, oneLineError } from '../cli/command-line.js';
+import { InvalidArgumentError } from 'commander';
+import { commandLine, integerIn } from '../cli/command-line.js';
 import { chooseDriver, type LabDriver, LocalDriver } from '../drivers/index.js';
 import { requireEnvoy, projectRoot } from '../envoy/index.js';
-import { EXPERIMENTS, runExperiment, type ExperimentReport } from '../experiments/index.js';
-import { formatValue, formatBound } from '../experiments/index.js';
+import { EXPERIMENTS, formatBound, formatValue, runExperiment, type ExperimentReport } from '../experiments/index.js';
 import { freePort } from '../stack/index.js';
 
 const PROGRAM = 'bench';
 const names = EXPERIMENTS.map((e) => e.name);
-const program = new Command('npm run bench --')
+const program = commandLine(PROGRAM)
   .description('Run the experiments several times and write min / median / max of every figure to docs/bench.md.')
   .option('--runs <n>', 'runs of each experiment', integerIn(1, 50, '--runs'), 5)
   .option('--only <names>', `comma-separated experiments (default all: ${names.join(',')})`, (value: string) => {
@@ -26,9 +25,7 @@ const program = new Command('npm run bench --')
   })
   .option('--quick', 'the short variants (what the tests run), to try the bench out')
   .option('--driver <driver>', 'local (a system of its own, default) or docker (this checkout\'s Compose project)', 'local')
-  .option('--out <file>', 'where the page goes', path.join(projectRoot, 'docs', 'bench.md'))
-  .configureOutput({ outputError: (message, write) => write(oneLineError(PROGRAM, message)) })
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+  .option('--out <file>', 'where the page goes', path.join(projectRoot, 'docs', 'bench.md'));
 program.parse();
 const options = program.opts<{ runs: number; only?: string[]; quick?: boolean; driver: string; out: string }>();
 if (options.driver !== 'local' && options.driver !== 'docker') {

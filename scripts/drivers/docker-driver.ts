@@ -12,6 +12,8 @@ import { composeErrorLine, createComposeRunner, type ComposeRunner } from './com
 import { demultiplex, readMultiplexed } from './docker-stream-demux.js';
 import { LabError, type LabDriver, type LabReplica } from './driver.js';
 import { parseFaultPatch, FaultPatchError, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
+import { messageOf } from '../cli/command-line.js';
+import { MAX_REPLICAS } from '../stack/index.js';
 
 const SERVICE = 'grpc-server';
 const ENVOY_SERVICE = 'envoy';
@@ -400,8 +402,8 @@ export function createDockerDriver(options: CreateDockerDriverOptions = {}): Doc
 }
 
 function replicaCount(replicas: number, min: number): number {
-  if (!Number.isInteger(replicas) || replicas < min || replicas > 50) {
-    throw new LabError(`replicas must be an integer ${min}-50, got ${replicas}`, 2);
+  if (!Number.isInteger(replicas) || replicas < min || replicas > MAX_REPLICAS) {
+    throw new LabError(`replicas must be an integer ${min}-${MAX_REPLICAS}, got ${replicas}`, 2);
   }
   return replicas;
 }
@@ -467,6 +469,3 @@ function dockerErrorLine(error: unknown): string {
   return lastLine(messageOf(error)) ?? 'unknown error';
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -5,6 +5,7 @@ import { projectRoot, runningPolicy, type PolicyChoice } from '../envoy/index.js
 import { pollUntil, type StackInfo, readStateFile, stateFilePath, type StackStateFile } from '../stack/index.js';
 import { LabError, type LabDriver, type LabReplica } from './driver.js';
 import { ControlClient, ControlRequestError, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
+import { messageOf } from '../cli/command-line.js';
 
 /** Ports for a system `lab up` starts (the defaults are `npm start`'s). */
 export interface LocalPorts {
@@ -167,7 +168,7 @@ export class LocalDriver implements LabDriver {
         signal: AbortSignal.timeout(60_000),
       });
     } catch (error) {
-      throw new LabError(`the local lab system at ${controlUrl} did not answer: ${error instanceof Error ? error.message : String(error)}`);
+      throw new LabError(`the local lab system at ${controlUrl} did not answer: ${messageOf(error)}`);
     }
     const answer = (await response.json().catch(() => ({}))) as { error?: string };
     if (!response.ok) throw new LabError(answer.error ?? `HTTP ${response.status}`, response.status === 404 || response.status === 400 ? 2 : 1);

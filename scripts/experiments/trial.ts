@@ -8,7 +8,7 @@ import { clusterHosts, clusterStat, CLUSTER_NAME } from '../envoy/index.js';
 import type { LabDriver, LabReplica } from '../drivers/index.js';
 import { pollUntil } from '../stack/index.js';
 import { EnvoyWatch } from './envoy-watch.js';
-import type { Chart, ExperimentReport, Figure } from './experiment.js';
+import type { Chart, ExperimentReport, Figure } from './report.js';
 
 /** A running replica and the host Envoy knows it as (ip:port in /clusters). */
 export interface ReplicaHost extends LabReplica {

@@ -2,14 +2,15 @@
 // project, the local driver drives the Docker-free one (`npm start`); the verbs and their output are the same.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { integerIn, oneLineError } from '../cli/command-line.js';
-import { projectRoot, LB_POLICIES, type LbPolicy } from '../envoy/index.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { commandLine, integerIn } from '../cli/command-line.js';
+import { LB_POLICIES, PolicyChoiceError, projectRoot, type LbPolicy } from '../envoy/index.js';
 import { chooseDriver, type DriverChoice, LabError, type LabDriver } from '../drivers/index.js';
 import { formatEnvoyView, formatReplicaTable, sampleReplicaRows } from './replica-table.js';
 import { EXPERIMENTS, formatExperimentHtml, formatExperimentText, runExperiment } from '../experiments/index.js';
 import { watch } from './watch.js';
 import { type FaultStateView, parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/index.js';
+import { MAX_REPLICAS } from '../stack/index.js';
 
 
 const PROGRAM = 'lab';
@@ -30,17 +31,14 @@ function stateLine(state: FaultStateView): string {
 
 /** Builds the command tree; `run` gets the chosen driver for every verb. */
 function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Promise<void>): Command {
-  const program = new Command(PROGRAM)
+  const program = commandLine(PROGRAM)
     .description('Scale, break and inspect the greeter replicas behind Envoy, with Docker or local processes.')
-    .option('--driver <driver>', 'docker or local (default: docker when a Docker engine answers, else local)')
-    .showHelpAfterError(false)
-    .exitOverride()
-    .configureOutput({ outputError: (message, write) => write(oneLineError(PROGRAM, message)) });
+    .option('--driver <driver>', 'docker or local (default: local while this checkout runs `npm start`, else docker when an engine answers)');
 
   program
     .command('up')
     .description('start the system (Compose, or local processes in the background)')
-    .option('--replicas <n>', 'greeter replicas', integerIn(1, 50, '--replicas'), 3)
+    .option('--replicas <n>', 'greeter replicas', integerIn(1, MAX_REPLICAS, '--replicas'), 3)
     .action((options: { replicas: number }) =>
       run(async (driver) => {
         await driver.up(options.replicas);
@@ -55,7 +53,7 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
   );
   program
     .command('scale')
-    .argument('<n>', 'replicas', integerIn(1, 50, 'the replica count'))
+    .argument('<n>', 'replicas', integerIn(1, MAX_REPLICAS, 'the replica count'))
     .description('set the number of greeter replicas')
     .action((count: number) =>
       run(async (driver) => {
@@ -224,10 +222,9 @@ program.hook('preAction', (thisCommand) => {
 try {
   await program.parseAsync();
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
-  if (error instanceof LabError) {
+  if (error instanceof LabError || error instanceof PolicyChoiceError) {
     console.error(`${PROGRAM}: ${error.message}`);
-    process.exit(error.exitCode);
+    process.exit(error instanceof LabError ? error.exitCode : 2);
   }
   // Not a user mistake: keep the stack, it is the only clue to a bug.
   console.error(`${PROGRAM}: unexpected error`, error);

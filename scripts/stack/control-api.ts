@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { LocalStack } from './local-stack.js';
 import { pollUntil } from './poll-until.js';
 import { LB_POLICIES, PolicyChoiceError, type LbPolicy, type PolicyChoice } from '../envoy/index.js';
+import { messageOf } from '../cli/command-line.js';
+import { MAX_REPLICAS } from './local-stack.js';
 
 /** One replica as the control API reports it. */
 export interface ReplicaInfo {
@@ -89,7 +91,7 @@ export class StackControlApi {
       send(response, 200, result);
     } catch (error) {
       const status = error instanceof BadRequest ? error.status : error instanceof PolicyChoiceError ? 400 : 500;
-      send(response, status, { error: (error instanceof Error ? error.message : String(error)).split('\n')[0] });
+      send(response, status, { error: messageOf(error) });
     }
   }
 
@@ -113,8 +115,8 @@ export class StackControlApi {
 
   private async scale(body: Record<string, unknown>): Promise<StackInfo> {
     const replicas = body.replicas;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > 50) {
-      throw new BadRequest(`replicas must be an integer from 1 to 50, got ${JSON.stringify(replicas)}`);
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
+      throw new BadRequest(`replicas must be an integer from 1 to ${MAX_REPLICAS}, got ${JSON.stringify(replicas)}`);
     }
     const before = new Set(this.stack.replicas().map((r) => r.name));
     await this.stack.scale(replicas);
@@ -139,7 +141,7 @@ export class StackControlApi {
     try {
       this.stack.replica(name);
     } catch (error) {
-      throw new BadRequest(error instanceof Error ? error.message : String(error), 404);
+      throw new BadRequest(messageOf(error), 404);
     }
     await this.stack.signalReplica(name, SIGNALS[signalName as SignalName]);
     return this.info();

@@ -369,6 +369,9 @@ export class LocalStack {
   }
 }
 
+/** The most replicas the kit starts on one machine, for `npm start`, `lab up` and `lab scale` alike. */
+export const MAX_REPLICAS = 50;
+
 /** After a hot restart, the old Envoy exits this long after the new one is ready. */
 const ENVOY_PARENT_SHUTDOWN_S = 4;
 

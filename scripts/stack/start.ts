@@ -5,28 +5,24 @@
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
-import { Command } from 'commander';
-import { integerIn, oneLineError } from '../cli/command-line.js';
+import { commandLine, integerIn, messageOf } from '../cli/command-line.js';
 import { requireEnvoy, type EnvoyBinary, projectRoot } from '../envoy/index.js';
-import { LocalStack } from './local-stack.js';
+import { LocalStack, MAX_REPLICAS } from './local-stack.js';
 import { ManagedProcess } from './managed-process.js';
 import { StackControlApi } from './control-api.js';
 import { readStateFile, removeStateFile, stateFilePath, writeStateFile } from './state-file.js';
 
 const PROGRAM = 'npm start';
 
-const program = new Command()
-  .name(PROGRAM)
+const program = commandLine(PROGRAM)
   .description('Run the greeter replicas, a real Envoy and the worker client from local processes.')
-  .option('--replicas <n>', 'greeter replicas to start', integerIn(1, 50, '--replicas'), 3)
+  .option('--replicas <n>', 'greeter replicas to start', integerIn(1, MAX_REPLICAS, '--replicas'), 3)
   .option('--port <port>', "Envoy's gRPC listener on 127.0.0.1", integerIn(1, 65535, '--port'), 5000)
   .option('--admin-port <port>', "Envoy's admin on 127.0.0.1", integerIn(1, 65535, '--admin-port'), 9901)
   .option('--server-port <port>', 'the port every replica binds on its own 127.0.0.N address', integerIn(1, 65535, '--server-port'), 8080)
   .option('--no-client', 'leave the worker client out (call Envoy yourself)')
   .option('--interval <ms>', "the worker client's call interval", integerIn(1, 3_600_000, '--interval'), 1000)
-  .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning')
-  .configureOutput({ outputError: (message, write) => write(oneLineError(PROGRAM, message)) })
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+  .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning');
 
 program.parse();
 const options = program.opts<{
@@ -73,7 +69,7 @@ let envoy: EnvoyBinary;
 try {
   envoy = await requireEnvoy((line) => say(line));
 } catch (error) {
-  fail(error instanceof Error ? error.message : String(error), 1);
+  fail(messageOf(error), 1);
 }
 
 const startedAt = Date.now();
@@ -126,7 +122,7 @@ try {
   await stack.start();
   await stack.waitForHealthy(options.replicas, 30_000);
 } catch (error) {
-  await shutdown(`start-up failed: ${error instanceof Error ? error.message : String(error)}`, 1);
+  await shutdown(`start-up failed: ${messageOf(error)}`, 1);
 }
 // `npm run lab -- <verb>` (local driver) finds this system through the state file and drives it over this API.
 controlApi = new StackControlApi(stack);
@@ -154,8 +150,8 @@ async function handleCommand(line: string): Promise<void> {
   const [verb, argument, ...rest] = line.split(/\s+/);
   if (verb === 'scale' && argument !== undefined && rest.length === 0) {
     const count = Number(argument);
-    if (!/^\d+$/.test(argument) || count < 1 || count > 50) {
-      say(`scale takes a replica count from 1 to 50, got "${argument}"`);
+    if (!/^\d+$/.test(argument) || count < 1 || count > MAX_REPLICAS) {
+      say(`scale takes a replica count from 1 to ${MAX_REPLICAS}, got "${argument}"`);
       return;
     }
     const startedAt = Date.now();
@@ -178,5 +174,5 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   // One command at a time, in the order typed; a failed one is reported and the system keeps running.
   commands = commands
     .then(() => (stopping ? undefined : handleCommand(line.trim())))
-    .catch((error: unknown) => say(`command failed: ${error instanceof Error ? error.message : String(error)}`));
+    .catch((error: unknown) => say(`command failed: ${messageOf(error)}`));
 });
