@@ -95,6 +95,17 @@ describe('docker compose up --build --scale grpc-server=3', () => {
     }
   });
 
+  test('each image holds only the packages its program imports: no lab tooling, no compiler', async () => {
+    for (const service of ['grpc-server', 'grpc-client']) {
+      const { stdout } = await project.compose('exec', '-T', service, 'ls', 'node_modules', 'node_modules/@grpc');
+      const packages = stdout.split(/\s+/);
+      for (const lab of ['dockerode', 'ssh2', 'dns-packet', 'yaml', 'typescript', 'tsx', 'vitest']) {
+        expect(packages, `${service} ships ${lab}`).not.toContain(lab);
+      }
+      expect(packages).toContain('grpc-js');
+    }
+  });
+
   test("the admin answers on 127.0.0.1 only; gRPC also on the host's other addresses", async () => {
     const envoy = (await docker.listContainers({
       filters: { label: [`com.docker.compose.project=${project.name}`, 'com.docker.compose.service=envoy'] },
