@@ -164,7 +164,7 @@ export class LocalDriver implements LabDriver {
       response = await fetch(`${controlUrl}${route}`, {
         method,
         ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-        // Scaling waits for health checks; policy switches restart Envoy: both take seconds, not minutes.
+        // Scaling waits for health checks; a policy switch waits for the hot restart: seconds, not minutes.
         signal: AbortSignal.timeout(60_000),
       });
     } catch (error) {

@@ -64,7 +64,7 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
   program
     .command('ps')
     .description("replicas with Envoy's health, active requests and share of recent traffic")
-    .option('--sample <ms>', 'how long to measure traffic', integerIn(100, 60_000, '--sample'), 1000)
+    .option('--sample <ms>', 'how long to measure traffic (3 s: three calls of the 1-a-second worker client)', integerIn(100, 60_000, '--sample'), 3000)
     .action((options: { sample: number }) =>
       run(async (driver) => {
         const rows = await sampleReplicaRows(await driver.replicas(), await driver.adminUrl(), options.sample);
@@ -127,7 +127,7 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
     .option('--hash-header <name>', 'request header RING_HASH and MAGLEV hash on (default x-lab-key)')
     .option('--panic <percent>', "Envoy's healthy panic threshold (envoy.yaml: 0, off; Envoy's default: 50)", integerIn(0, 100, '--panic'))
     .option('--per-try-timeout <ms>', "the route's per-try timeout (envoy.yaml: 1000; 0: none)", integerIn(0, 60_000, '--per-try-timeout'))
-    .description("show or switch Envoy's load-balancing policy (Envoy restarts with a config derived from envoy.yaml)")
+    .description("show or switch Envoy's load-balancing policy (a config derived from envoy.yaml, taken over by Envoy's hot restart: no call lost)")
     .action((policy: LbPolicy | undefined, options: { hashHeader?: string; panic?: number; perTryTimeout?: number }) =>
       run(async (driver) => {
         if (!policy && (options.hashHeader !== undefined || options.panic !== undefined || options.perTryTimeout !== undefined)) {
@@ -181,7 +181,7 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
     .description('run an experiment: set up, load, change one thing, measure, restore; PASS/FAIL against its bounds')
     .action(async (name: string | undefined, options: { quick?: boolean; json?: boolean; report?: string }) => {
       if (name === undefined) {
-        for (const experiment of EXPERIMENTS) console.log(`${experiment.name.padEnd(10)} ${experiment.teaches}`);
+        for (const experiment of EXPERIMENTS) console.log(`${experiment.name.padEnd(10)} ${experiment.title}`);
         return;
       }
       const experiment = EXPERIMENTS.find((e) => e.name === name);
