@@ -1,9 +1,7 @@
-import { formatCallLine } from './call-log.js';
-import { ConfigError, HelpRequested, parseClientConfig, type ClientConfig } from './config.js';
 import { callGreeter, createGreeterClient } from './greeter-call.js';
-import { formatLifecycleLine, type LifecycleEvent } from './lifecycle-log.js';
-import { formatSummary } from './summary-format.js';
 import { CallWorker, maxInFlightFor } from './worker.js';
+import { ConfigError, HelpRequested, parseClientConfig, type ClientConfig } from './worker-config.js';
+import { formatCallLine, formatLifecycleLine, formatSummary, type LifecycleEvent } from './worker-log.js';
 
 const PROGRAM = 'grpc-client';
 

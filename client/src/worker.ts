@@ -1,5 +1,5 @@
 import { CallTally, type TallySnapshot } from './call-tally.js';
-import type { CallRecord } from './call-log.js';
+import type { CallRecord } from './worker-log.js';
 import { unexpectedFailure, type CallResult } from './greeter-call.js';
 
 /** How often to call, how many calls, and the bounds the scheduler keeps. */

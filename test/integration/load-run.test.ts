@@ -2,7 +2,7 @@ import { Server, ServerCredentials, status, type ServerUnaryCall, type sendUnary
 import { afterEach, describe, expect, it } from 'vitest';
 import { GreeterService, type SayHelloRequest, type SayHelloResponse } from '../../gen/greeter/v1/greeter.js';
 import { LoadOptionsError } from '../../client/src/load/load-options.js';
-import { runLoad, type LoadProgress } from '../../client/src/load/run-load.js';
+import { runLoad, type LoadProgress } from '../../client/src/load/load-run.js';
 import { startGreeter, stopGreeters } from './client-process.js';
 
 const servers = new Set<Server>();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TallySnapshot } from '../../client/src/call-tally.js';
-import type { CallRecord } from '../../client/src/call-log.js';
+import type { CallRecord } from '../../client/src/worker-log.js';
 import type { CallResult } from '../../client/src/greeter-call.js';
 import { CallWorker, maxInFlightFor, type WorkerSettings } from '../../client/src/worker.js';
 import { pollUntil } from '../../scripts/stack/poll-until.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LoadHelpRequested, parseLoadArgs } from '../../client/src/load/load-cli-options.js';
+import { LoadHelpRequested, parseLoadArgs } from '../../client/src/load/load-cli.js';
 import { LoadOptionsError, planLoad } from '../../client/src/load/load-options.js';
 
 /** The one line main.ts prints for argv/env, or undefined when they parse. */

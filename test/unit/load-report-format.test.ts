@@ -4,9 +4,9 @@ import type { LoadReport } from '../../client/src/load/load-report.js';
 import { buildLoadReport } from '../../client/src/load/load-report.js';
 import { planLoad } from '../../client/src/load/load-options.js';
 import { LoadTally } from '../../client/src/load/load-tally.js';
-import { formatProgressLine, wantsProgressLine } from '../../client/src/load/progress-line.js';
-import { formatLoadReportJson, formatLoadReportText } from '../../client/src/load/report-format.js';
-import type { LoadProgress } from '../../client/src/load/run-load.js';
+import { formatProgressLine, wantsProgressLine } from '../../client/src/load/load-cli.js';
+import { formatLoadReportJson, formatLoadReportText } from '../../client/src/load/load-report-format.js';
+import type { LoadProgress } from '../../client/src/load/load-run.js';
 
 const ok = (hostname: string, latencyMs: number): CallResult => ({ ok: true, hostname, message: 'hi', latencyMs, code: 0 });
 const failed = (codeName: string, latencyMs: number): CallResult => ({ ok: false, code: 14, codeName, details: 'x', latencyMs });

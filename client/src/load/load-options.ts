@@ -1,3 +1,10 @@
+/**
+ * What a load run may be asked to do, and the one place that checks it: LoadOptions as a caller or the CLI states
+ * them, planLoad turning them into a complete LoadPlan with the defaults applied, and LoadOptionsError naming the
+ * first bad option in one line (the CLI flag's name, which library callers also know), so runLoad and the CLI
+ * reject the same things with the same words.
+ */
+
 /** What a load run should do, as a library caller or the CLI states it; every field but `target` has a default. */
 export interface LoadOptions {
   /** gRPC target host:port (the CLI also reads ENVOY_ADDRESS); default localhost:5000. */

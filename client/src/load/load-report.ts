@@ -1,5 +1,10 @@
+/**
+ * The report of a finished run as data: what was asked, what was sent and how it ended, throughput, latency
+ * percentiles, which hosts answered and, with a key header, which hosts answered each key. Building it checks the
+ * accounting, so a report whose numbers do not add up is never handed out.
+ */
+import { summarizeLatency, type LatencySummary } from './load-histogram.js';
 import type { LoadPlan } from './load-options.js';
-import { summarizeLatency, type LatencySummary } from './latency-histogram.js';
 import type { TallyData } from './load-tally.js';
 
 /** One hostname's share of the OK calls. */

@@ -1,8 +1,17 @@
+/**
+ * The one loop that sends calls, and how a shard makes them over its own channel. Closed loop (no rate): lanes that
+ * each start the next call as soon as the previous one settled. Open loop: calls start on a fixed schedule whatever
+ * the completions, with a cap on calls in flight (a call due at the cap is skipped and counted). Both honour a limit
+ * (duration or count), stop (let calls in flight settle) and cancel (abort them), and keep the accounting of
+ * load-tally.ts, where every started call settles exactly once. The load generator and the worker client both run
+ * on it, so there is one schedule and one set of counts to trust.
+ */
 import { setMaxListeners } from 'node:events';
-import { unexpectedFailure, type CallResult } from '../greeter-call.js';
+import { Metadata } from '@grpc/grpc-js';
+import { callGreeter, createGreeterClient, unexpectedFailure, type CallResult } from '../greeter-call.js';
+import type { LoadPlan } from './load-options.js';
+import type { ShardPlan } from './load-shards.js';
 import { LoadTally, type TallyData } from './load-tally.js';
-import { slotDueMs, slotsDueBy, slotsWithin } from './rate-schedule.js';
-import { callIndex, keyFor, type ShardPlan } from './shard-plan.js';
 
 /** Makes one call carrying `key` (the key header value, if any); must settle, as CANCELLED soon after `signal` aborts. */
 export type ShardCall = (key: string | undefined, signal: AbortSignal) => Promise<CallResult>;
@@ -26,7 +35,7 @@ const LANE_YIELD_EVERY = 64;
  * the completions; a call due while `concurrency` calls are in flight is skipped and counted (skippedAtCap).
  * stop() stops starting calls and lets those in flight settle (they have deadlines); cancel() also aborts them.
  */
-export class LoadRunner {
+export class LoadLoop {
   /** Resolves once calls are no longer started and every started one has settled. */
   readonly finished: Promise<ShardResult>;
   readonly #shard: ShardPlan;
@@ -56,7 +65,7 @@ export class LoadRunner {
 
   /** Starts sending; call once. */
   start(): void {
-    if (this.#started) throw new Error('load runner already started');
+    if (this.#started) throw new Error('load loop already started');
     this.#started = true;
     this.#startedAt = performance.now();
     this.#startedAtEpoch = epochNow();
@@ -172,4 +181,65 @@ export function epochNow(): number {
 function withoutListenerLimit(controller: AbortController): AbortController {
   setMaxListeners(0, controller.signal);
   return controller;
+}
+
+/** A LoadLoop for `shard` calling over its own channel, which is closed once the loop has finished. */
+export function loopOnChannel(shard: ShardPlan): LoadLoop {
+  const balancing = { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [shard.balancing]: {} }] }) };
+  const client = createGreeterClient(shard.target, balancing);
+  const base = metadataOf(shard.metadata);
+  const loop = new LoadLoop(shard, (key, signal) => {
+    let metadata = base;
+    if (key !== undefined && shard.keys) {
+      metadata = base.clone();
+      metadata.set(shard.keys.header, key);
+    }
+    return callGreeter(client, shard.name, shard.deadlineMs, signal, metadata);
+  });
+  void loop.finished.then(() => client.close());
+  return loop;
+}
+
+/** Builds the metadata of one call from header pairs (a name may repeat). */
+export function metadataOf(pairs: ReadonlyArray<readonly [string, string]>): Metadata {
+  const metadata = new Metadata();
+  for (const [key, value] of pairs) metadata.add(key, value);
+  return metadata;
+}
+
+// The open-loop schedule as pure arithmetic. The run's calls are due at k * 1000 / rate ms (k = 0, 1, 2, ...);
+// with W workers, worker w owns the slots k = w, w + W, w + 2W, ..., so together they keep the one schedule
+// instead of W bursts at the same instants.
+
+/** Which of the run's workers a schedule belongs to. */
+export interface ShardPosition {
+  index: number;
+  of: number;
+}
+
+/** When the shard's `slot`-th call (0-based) is due, in ms after the start. */
+export function slotDueMs(slot: number, shard: ShardPosition, ratePerS: number): number {
+  return ((shard.index + slot * shard.of) * 1000) / ratePerS;
+}
+
+/** How many of the shard's slots are due at `elapsedMs` (slot due times <= elapsed). */
+export function slotsDueBy(elapsedMs: number, shard: ShardPosition, ratePerS: number): number {
+  const runSlots = (elapsedMs * ratePerS) / 1000;
+  return Math.max(0, Math.floor((runSlots - shard.index) / shard.of) + 1);
+}
+
+/** How many of the shard's slots fall inside a sending window of `durationMs` (due strictly before its end). */
+export function slotsWithin(durationMs: number, shard: ShardPosition, ratePerS: number): number {
+  const runSlots = (durationMs * ratePerS) / 1000;
+  return Math.max(0, Math.ceil((runSlots - shard.index) / shard.of));
+}
+
+/** The run-wide index of the shard's `local`-th call (0-based): the shard owns indices index, index + of, ... */
+export function callIndex(position: ShardPosition, local: number): number {
+  return position.index + local * position.of;
+}
+
+/** The key header value of the run's call `index`, or undefined when no key header is sent. */
+export function keyFor(index: number, keys: LoadPlan['keys']): string | undefined {
+  return keys ? `key-${index % keys.count}` : undefined;
 }

@@ -1,4 +1,8 @@
-import type { LatencySummary } from './latency-histogram.js';
+/**
+ * A load report as people and programs read it: a few text lines (plan, counts, throughput, a latency table,
+ * per-host bars, keys) or one JSON object. Pure functions, so their exact output is tested.
+ */
+import type { LatencySummary } from './load-histogram.js';
 import type { KeyReport, LoadReport } from './load-report.js';
 
 /** Width of the per-host share bar, as in the worker client's summary. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, HelpRequested, parseClientConfig } from '../../client/src/config.js';
+import { ConfigError, DEFAULTS, HelpRequested, parseClientConfig } from '../../client/src/worker-config.js';
 
 /** The one-line message parseClientConfig throws for these inputs (main prefixes it with "grpc-client: "). */
 function errorFor(argv: string[], env: NodeJS.ProcessEnv = {}): string {

@@ -1,3 +1,7 @@
+/**
+ * The worker client's settings from flags and env vars (a flag wins over its env var), checked once at start-up so
+ * a mistake is one ConfigError line and exit 2 before any call is made, never a stack trace mid-run.
+ */
 import { Command } from 'commander';
 import { parseQuietly } from './parse-quietly.js';
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CallResult } from '../../client/src/greeter-call.js';
 import { planLoad, type LoadOptions } from '../../client/src/load/load-options.js';
-import { LoadRunner, type ShardCall } from '../../client/src/load/load-runner.js';
-import { splitPlan } from '../../client/src/load/shard-plan.js';
+import { LoadLoop, type ShardCall } from '../../client/src/load/load-loop.js';
+import { splitPlan } from '../../client/src/load/load-shards.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -34,19 +34,19 @@ function callTaking(ms: (n: number) => number, outcome: (n: number) => CallResul
 
 const okResult: CallResult = { ok: true, hostname: 'a', message: '', latencyMs: 1, code: 0 };
 
-describe('LoadRunner closed loop', () => {
+describe('LoadLoop closed loop', () => {
   it('keeps exactly `concurrency` calls going and sends exactly --count', async () => {
     vi.useFakeTimers();
     let inFlight = 0;
     let peak = 0;
     const inner = callTaking(() => 10);
-    const runner = new LoadRunner(shardOf({ concurrency: 3, count: 30, keyHeader: 'x-k', keys: 4 }), (key, signal) => {
+    const loop = new LoadLoop(shardOf({ concurrency: 3, count: 30, keyHeader: 'x-k', keys: 4 }), (key, signal) => {
       peak = Math.max(peak, ++inFlight);
       return inner(key, signal).finally(() => inFlight--);
     });
-    runner.start();
+    loop.start();
     await vi.advanceTimersByTimeAsync(100);
-    const result = await runner.finished;
+    const result = await loop.finished;
     expect(result.tally).toMatchObject({ sent: 30, ok: 30, failed: 0, inFlight: 0 });
     expect(peak).toBe(3);
     expect(result.interrupted).toBe(false);
@@ -55,38 +55,38 @@ describe('LoadRunner closed loop', () => {
 
   it('stops starting calls at the end of --duration', async () => {
     vi.useFakeTimers();
-    const runner = new LoadRunner(shardOf({ concurrency: 2, durationS: 1 }), callTaking(() => 100));
-    runner.start();
+    const loop = new LoadLoop(shardOf({ concurrency: 2, durationS: 1 }), callTaking(() => 100));
+    loop.start();
     await vi.advanceTimersByTimeAsync(1100);
-    const result = await runner.finished;
+    const result = await loop.finished;
     // Calls start at 0, 100, ..., 900 ms on each of the 2 lanes.
     expect(result.tally.sent).toBe(20);
   });
 });
 
-describe('LoadRunner open loop', () => {
+describe('LoadLoop open loop', () => {
   it('starts calls on the rate schedule whatever the completions', async () => {
     vi.useFakeTimers();
     const starts: number[] = [];
     const inner = callTaking(() => 25);
-    const runner = new LoadRunner(shardOf({ concurrency: 10, rate: 100, durationS: 1 }), (key, signal) => {
+    const loop = new LoadLoop(shardOf({ concurrency: 10, rate: 100, durationS: 1 }), (key, signal) => {
       starts.push(performance.now());
       return inner(key, signal);
     });
     const t0 = performance.now();
-    runner.start();
+    loop.start();
     await vi.advanceTimersByTimeAsync(1100);
-    const result = await runner.finished;
+    const result = await loop.finished;
     expect(result.tally).toMatchObject({ sent: 100, ok: 100, skippedAtCap: 0 });
     expect(starts.slice(0, 4).map((at) => Math.round(at - t0))).toEqual([0, 10, 20, 30]);
   });
 
   it('skips and counts a due call while `concurrency` calls are in flight', async () => {
     vi.useFakeTimers();
-    const runner = new LoadRunner(shardOf({ concurrency: 2, rate: 100, durationS: 1 }), callTaking(() => 35));
-    runner.start();
+    const loop = new LoadLoop(shardOf({ concurrency: 2, rate: 100, durationS: 1 }), callTaking(() => 35));
+    loop.start();
     await vi.advanceTimersByTimeAsync(1100);
-    const { tally } = await runner.finished;
+    const { tally } = await loop.finished;
     // Each call holds a slot for 35 ms: of every 4 slots (40 ms) 2 start and 2 are skipped.
     expect(tally.sent + tally.skippedAtCap).toBe(100);
     expect(tally.sent).toBe(50);
@@ -95,16 +95,16 @@ describe('LoadRunner open loop', () => {
 
   it('with --count sends exactly that many even when slots are skipped', async () => {
     vi.useFakeTimers();
-    const runner = new LoadRunner(shardOf({ concurrency: 1, rate: 100, count: 10 }), callTaking(() => 15));
-    runner.start();
+    const loop = new LoadLoop(shardOf({ concurrency: 1, rate: 100, count: 10 }), callTaking(() => 15));
+    loop.start();
     await vi.advanceTimersByTimeAsync(1000);
-    const { tally } = await runner.finished;
+    const { tally } = await loop.finished;
     expect(tally.sent).toBe(10);
     expect(tally.skippedAtCap).toBeGreaterThan(0);
   });
 });
 
-describe('LoadRunner accounting', () => {
+describe('LoadLoop accounting', () => {
   const mixed = (n: number): CallResult =>
     n % 7 === 3
       ? { ok: false, code: 14, codeName: 'UNAVAILABLE', details: '', latencyMs: 2 }
@@ -114,10 +114,10 @@ describe('LoadRunner accounting', () => {
     ['closed', {}],
     ['open', { rate: 2000 }],
   ])('%s loop: stop() mid-run waits for calls in flight and sent == ok + failed', async (_mode, extra) => {
-    const runner = new LoadRunner(shardOf({ concurrency: 8, durationS: 30, ...extra }), callTaking((n) => n % 5, mixed));
-    runner.start();
-    setTimeout(() => runner.stop(), 60);
-    const { tally, interrupted } = await runner.finished;
+    const loop = new LoadLoop(shardOf({ concurrency: 8, durationS: 30, ...extra }), callTaking((n) => n % 5, mixed));
+    loop.start();
+    setTimeout(() => loop.stop(), 60);
+    const { tally, interrupted } = await loop.finished;
     expect(interrupted).toBe(true);
     expect(tally.sent).toBeGreaterThan(10);
     expect(tally.inFlight).toBe(0);
@@ -126,26 +126,26 @@ describe('LoadRunner accounting', () => {
   });
 
   it('cancel() settles the calls in flight as CANCELLED failures', async () => {
-    const runner = new LoadRunner(shardOf({ concurrency: 4, durationS: 30 }), callTaking(() => 60_000));
-    runner.start();
-    runner.cancel();
-    const { tally, interrupted } = await runner.finished;
+    const loop = new LoadLoop(shardOf({ concurrency: 4, durationS: 30 }), callTaking(() => 60_000));
+    loop.start();
+    loop.cancel();
+    const { tally, interrupted } = await loop.finished;
     expect(interrupted).toBe(true);
     expect(tally).toMatchObject({ sent: 4, ok: 0, failed: 4, failedByCode: { CANCELLED: 4 } });
   });
 
   it('a call that rejects still counts once, as UNKNOWN', async () => {
-    const runner = new LoadRunner(shardOf({ concurrency: 2, count: 6 }), () => Promise.reject(new Error('bug')));
-    runner.start();
-    const { tally } = await runner.finished;
+    const loop = new LoadLoop(shardOf({ concurrency: 2, count: 6 }), () => Promise.reject(new Error('bug')));
+    loop.start();
+    const { tally } = await loop.finished;
     expect(tally).toMatchObject({ sent: 6, ok: 0, failed: 6, failedByCode: { UNKNOWN: 6 } });
   });
 
   it('stop() before start() sends nothing and reports interrupted', async () => {
-    const runner = new LoadRunner(shardOf({ count: 5 }), callTaking(() => 1));
-    runner.stop();
-    runner.start();
-    const { tally, interrupted } = await runner.finished;
+    const loop = new LoadLoop(shardOf({ count: 5 }), callTaking(() => 1));
+    loop.stop();
+    loop.start();
+    const { tally, interrupted } = await loop.finished;
     expect(tally.sent).toBe(0);
     expect(interrupted).toBe(true);
   });
