@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CallResult } from '../../client/src/greeter-call.js';
 import { planLoad, type LoadOptions } from '../../client/src/load/load-options.js';
-import { LoadLoop, type ShardCall } from '../../client/src/load/load-loop.js';
+import { LoadLoop, type SettledCall, type ShardCall } from '../../client/src/load/load-loop.js';
 import { splitPlan } from '../../client/src/load/load-shards.js';
 
 afterEach(() => {
@@ -134,11 +134,18 @@ describe('LoadLoop accounting', () => {
     expect(tally).toMatchObject({ sent: 4, ok: 0, failed: 4, failedByCode: { CANCELLED: 4 } });
   });
 
-  it('a call that rejects still counts once, as UNKNOWN', async () => {
-    const loop = new LoadLoop(shardOf({ concurrency: 2, count: 6 }), () => Promise.reject(new Error('bug')));
+  it.each([
+    ['closed', {}],
+    ['open', { rate: 1000 }],
+  ])('%s loop: a call that rejects still counts once, as UNKNOWN, and is reported settled', async (_mode, extra) => {
+    const settled: SettledCall[] = [];
+    const loop = new LoadLoop(shardOf({ concurrency: 2, count: 6, ...extra }), () => Promise.reject(new Error('bug')), {
+      onSettled: (call) => settled.push(call),
+    });
     loop.start();
     const { tally } = await loop.finished;
     expect(tally).toMatchObject({ sent: 6, ok: 0, failed: 6, failedByCode: { UNKNOWN: 6 } });
+    expect(settled.map((call) => call.result)).toEqual(Array(6).fill(expect.objectContaining({ ok: false, codeName: 'UNKNOWN', details: 'bug' })));
   });
 
   it('stop() before start() sends nothing and reports interrupted', async () => {
@@ -148,5 +155,106 @@ describe('LoadLoop accounting', () => {
     const { tally, interrupted } = await loop.finished;
     expect(tally.sent).toBe(0);
     expect(interrupted).toBe(true);
+  });
+});
+
+describe('LoadLoop per-call events', () => {
+  it('reports each settled call with its 1-based number in start order, start time, result and key', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-23T10:00:00.000Z') });
+    const settled: SettledCall[] = [];
+    // Later calls answer sooner (they end at 50, 45, 40 and 35 ms), so they settle in reverse start order.
+    const loop = new LoadLoop(
+      shardOf({ concurrency: 10, rate: 100, count: 4, keyHeader: 'x-k', keys: 3 }),
+      callTaking((n) => 50 - n * 15, (n) => ({ ok: true, hostname: `h${n}`, message: '', latencyMs: 1, code: 0 })),
+      { onSettled: (call) => settled.push(call) },
+    );
+    loop.start();
+    await vi.advanceTimersByTimeAsync(100);
+    await loop.finished;
+    expect(settled.map((call) => call.seq)).toEqual([4, 3, 2, 1]);
+    const first = settled.find((call) => call.seq === 1);
+    expect(first).toMatchObject({ key: 'key-0', result: { ok: true, hostname: 'h0' } });
+    expect(settled.map((call) => [call.seq, call.startedAt.toISOString(), call.key]).sort()).toEqual([
+      [1, '2026-11-23T10:00:00.000Z', 'key-0'],
+      [2, '2026-11-23T10:00:00.010Z', 'key-1'],
+      [3, '2026-11-23T10:00:00.020Z', 'key-2'],
+      [4, '2026-11-23T10:00:00.030Z', 'key-0'],
+    ]);
+  });
+
+  it('never has more than `concurrency` calls out, and reports each skipped call with the count in flight and the cap', async () => {
+    vi.useFakeTimers();
+    let inFlight = 0;
+    let peak = 0;
+    const inner = callTaking(() => 1000);
+    const skips: Array<[number, number]> = [];
+    const loop = new LoadLoop(
+      shardOf({ concurrency: 2, rate: 100, untilStopped: true }),
+      (key, signal) => {
+        peak = Math.max(peak, ++inFlight);
+        return inner(key, signal).finally(() => inFlight--);
+      },
+      { onSkipped: (now, limit) => skips.push([now, limit]) },
+    );
+    loop.start();
+    await vi.advanceTimersByTimeAsync(45);
+    // Slots at 0 and 10 ms start; those at 20, 30 and 40 ms find 2 calls in flight.
+    expect(peak).toBe(2);
+    expect(skips).toEqual([
+      [2, 2],
+      [2, 2],
+      [2, 2],
+    ]);
+    loop.cancel();
+    const { tally } = await loop.finished;
+    expect(tally).toMatchObject({ sent: 2, skippedAtCap: 3, failedByCode: { CANCELLED: 2 } });
+  });
+});
+
+describe('LoadLoop until stopped', () => {
+  it('keeps to the schedule with no end until stop(), then starts nothing more and waits for the calls in flight', async () => {
+    vi.useFakeTimers();
+    const inner = callTaking(() => 25);
+    let started = 0;
+    const loop = new LoadLoop(shardOf({ concurrency: 10, rate: 100, untilStopped: true }), (key, signal) => {
+      started++;
+      return inner(key, signal);
+    });
+    let finished = false;
+    void loop.finished.then(() => {
+      finished = true;
+    });
+    loop.start();
+    await vi.advanceTimersByTimeAsync(10_005);
+    expect(started).toBe(1001);
+    expect(finished).toBe(false);
+
+    loop.stop();
+    // The calls started at 9990 and 10000 ms are still out; they settle, and nothing new starts.
+    expect(loop.snapshot().inFlight).toBe(2);
+    await vi.advanceTimersByTimeAsync(15);
+    expect(finished).toBe(false);
+    expect(loop.snapshot().inFlight).toBe(1);
+    await vi.advanceTimersByTimeAsync(100);
+    const { tally, interrupted } = await loop.finished;
+    expect(started).toBe(1001);
+    expect(tally).toMatchObject({ sent: 1001, ok: 1001, failed: 0, inFlight: 0 });
+    // Stopping is how such a run ends, not a cut-short one.
+    expect(interrupted).toBe(false);
+  });
+
+  it('closed loop: lanes go on until stop()', async () => {
+    vi.useFakeTimers();
+    const loop = new LoadLoop(shardOf({ concurrency: 2, untilStopped: true }), callTaking(() => 100));
+    loop.start();
+    await vi.advanceTimersByTimeAsync(60_000);
+    // About 600 calls per lane in a minute, and still going.
+    const sentBeforeStop = loop.snapshot().sent;
+    expect(sentBeforeStop).toBeGreaterThan(1100);
+    loop.stop();
+    await vi.advanceTimersByTimeAsync(200);
+    const { tally, interrupted } = await loop.finished;
+    expect(tally).toMatchObject({ sent: sentBeforeStop, ok: sentBeforeStop, inFlight: 0 });
+    expect(interrupted).toBe(false);
   });
 });

@@ -84,6 +84,16 @@ describe('load CLI options', () => {
       {},
       'grpc-load: --duration and --count cannot be used together: exactly one of them decides when the run ends',
     ],
+    [
+      ['--until-stopped', '--count', '10'],
+      {},
+      'grpc-load: --count and --until-stopped cannot be used together: exactly one of them decides when the run ends',
+    ],
+    [
+      ['--duration', '5', '--count', '10', '--until-stopped'],
+      {},
+      'grpc-load: --duration, --count and --until-stopped cannot be used together: exactly one of them decides when the run ends',
+    ],
     [['--deadline', '0'], {}, 'grpc-load: --deadline must be an integer (ms) from 1 to 2147483647, got "0"'],
     [['--deadline', ''], {}, 'grpc-load: --deadline must be an integer (ms) from 1 to 2147483647, got ""'],
     [['--target', 'nohost'], {}, 'grpc-load: --target must be host:port with a port from 1 to 65535, got "nohost"'],
@@ -132,6 +142,16 @@ describe('planLoad (library options)', () => {
     expect(() => planLoad({ concurrency: 2.5 })).toThrow('--concurrency must be an integer from 1 to 10000, got "2.5"');
     expect(() => planLoad({ rate: Number.NaN })).toThrow('--rate must be calls per second, above 0 and at most 100000, got "NaN"');
     expect(() => planLoad({ durationS: Infinity })).toThrow('--duration must be seconds');
+  });
+
+  it('runs until stopped only when asked, and then with no other limit', () => {
+    expect(planLoad({ untilStopped: true }).limit).toEqual({ kind: 'until-stopped' });
+    expect(planLoad({ untilStopped: false, count: 3 }).limit).toEqual({ kind: 'count', calls: 3 });
+    expect(planLoad({}).limit).toEqual({ kind: 'duration', ms: 10_000 });
+    expect(() => planLoad({ untilStopped: true, durationS: 1 })).toThrow(
+      '--duration and --until-stopped cannot be used together: exactly one of them decides when the run ends',
+    );
+    expect(parseLoadArgs(['--until-stopped'], {}).plan.limit).toEqual({ kind: 'until-stopped' });
   });
 
   it('accepts metadata as a record', () => {

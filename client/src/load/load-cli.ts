@@ -35,6 +35,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     rate?: string;
     duration?: string;
     count?: string;
+    untilStopped?: boolean;
     deadline?: string;
     metadata: string[];
     keyHeader?: string;
@@ -57,6 +58,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     rate: decimalFlag(flags.rate, NUMBER_RULES.rate),
     durationS: decimalFlag(flags.duration, NUMBER_RULES.durationS),
     count: integerFlag(flags.count, NUMBER_RULES.count),
+    untilStopped: flags.untilStopped,
     deadlineMs: integerFlag(flags.deadline, NUMBER_RULES.deadlineMs),
     metadata: flags.metadata.map(parseMetadataPair),
     keyHeader: flags.keyHeader,
@@ -77,8 +79,9 @@ function buildProgram(): Command {
     .option('--target <host:port>', `gRPC target (env ENVOY_ADDRESS, default ${LOAD_DEFAULTS.target})`)
     .option('--concurrency <n>', `calls in flight at most; closed loop: n lanes (default ${LOAD_DEFAULTS.concurrency})`)
     .option('--rate <r>', 'open loop: start r calls per second on a fixed schedule; a call due while --concurrency calls are in flight is skipped and counted')
-    .option('--duration <s>', `seconds of sending (default ${LOAD_DEFAULTS.durationS}; not with --count)`)
-    .option('--count <n>', 'total calls to send (not with --duration)')
+    .option('--duration <s>', `seconds of sending (default ${LOAD_DEFAULTS.durationS}; not with --count or --until-stopped)`)
+    .option('--count <n>', 'total calls to send (not with --duration or --until-stopped)')
+    .option('--until-stopped', 'send until SIGINT/SIGTERM (not with --duration or --count)')
     .option('--deadline <ms>', `deadline of each call (default ${LOAD_DEFAULTS.deadlineMs})`)
     .option('--metadata <key=value>', 'header sent on every call (repeatable)', (value: string, all: string[]) => [...all, value], [])
     .option('--key-header <name>', 'with --keys: call i sends <name>: key-<i % keys>; the report maps each key to its hosts')

@@ -2,9 +2,10 @@
  * The one loop that sends calls, and how a shard makes them over its own channel. Closed loop (no rate): lanes that
  * each start the next call as soon as the previous one settled. Open loop: calls start on a fixed schedule whatever
  * the completions, with a cap on calls in flight (a call due at the cap is skipped and counted). Both honour a limit
- * (duration or count), stop (let calls in flight settle) and cancel (abort them), and keep the accounting of
- * load-tally.ts, where every started call settles exactly once. The load generator and the worker client both run
- * on it, so there is one schedule and one set of counts to trust.
+ * (duration, count, or none until stopped), stop (let calls in flight settle) and cancel (abort them), keep the
+ * accounting of load-tally.ts, where every started call settles exactly once, and can report each settled and each
+ * skipped call as it happens. The load generator and the worker client both run on it, so there is one schedule and
+ * one set of counts to trust.
  */
 import { setMaxListeners } from 'node:events';
 import { Metadata } from '@grpc/grpc-js';
@@ -21,8 +22,30 @@ export interface ShardResult {
   tally: TallyData;
   startedAtMs: number;
   endedAtMs: number;
-  /** Stopped by stop()/cancel() before its duration or count was through. */
+  /** Stopped by stop()/cancel() before its duration or count was through (never for a run until stopped). */
   interrupted: boolean;
+}
+
+/** One call as it settled: what a caller logging every call needs. */
+export interface SettledCall {
+  /** The call's number in the run, 1-based, in start order. */
+  seq: number;
+  /** When the call was started (its result's latencyMs gives the end). */
+  startedAt: Date;
+  result: CallResult;
+  /** The key header value it carried, when the run sends one. */
+  key?: string;
+}
+
+/**
+ * Per-call events, called synchronously as they happen, so only a caller in the loop's own thread can have them
+ * (runLoad refuses them for a run on worker threads).
+ */
+export interface LoopEvents {
+  /** A call settled; it is already counted. */
+  onSettled?: (call: SettledCall) => void;
+  /** A call was due but not started because `limit` calls were in flight; it is counted as skipped, not sent. */
+  onSkipped?: (inFlight: number, limit: number) => void;
 }
 
 // A closed-loop lane whose calls settle without I/O (a closed channel fails synchronously) would otherwise loop on
@@ -40,6 +63,7 @@ export class LoadLoop {
   readonly finished: Promise<ShardResult>;
   readonly #shard: ShardPlan;
   readonly #call: ShardCall;
+  readonly #events: LoopEvents;
   readonly #tally = new LoadTally();
   // Every call in flight listens on this one signal (cancel() aborts them all): thousands of listeners are the
   // design here, not a leak, so Node's 10-listener warning is switched off for it.
@@ -55,9 +79,10 @@ export class LoadLoop {
   #interrupted = false;
   #done = false;
 
-  constructor(shard: ShardPlan, call: ShardCall) {
+  constructor(shard: ShardPlan, call: ShardCall, events: LoopEvents = {}) {
     this.#shard = shard;
     this.#call = call;
+    this.#events = events;
     this.finished = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -81,7 +106,8 @@ export class LoadLoop {
   stop(): void {
     if (this.#stopRequested) return;
     this.#stopRequested = true;
-    if (!this.#sendingOver && !this.#limitReached()) this.#interrupted = true;
+    // A run until stopped has no limit to fall short of: stopping is how it is meant to end.
+    if (!this.#sendingOver && !this.#limitReached() && this.#shard.limit.kind !== 'until-stopped') this.#interrupted = true;
     clearTimeout(this.#timer);
     // A closed loop's lanes notice the stop after their current call; an open loop has nothing else to wait for.
     if (this.#shard.rate !== null || !this.#started) this.#endSending();
@@ -125,8 +151,12 @@ export class LoadLoop {
     // Slots missed while the event loop was busy are started now, so the run keeps its average rate.
     while (this.#nextSlot < due && !this.#countReached()) {
       this.#nextSlot++;
-      if (this.#tally.inFlight >= concurrency) this.#tally.skipAtCap();
-      else void this.#launch();
+      if (this.#tally.inFlight >= concurrency) {
+        this.#tally.skipAtCap();
+        this.#events.onSkipped?.(this.#tally.inFlight, concurrency);
+      } else {
+        void this.#launch();
+      }
     }
     if (this.#countReached() || this.#nextSlot >= lastSlot) {
       this.#endSending();
@@ -138,8 +168,14 @@ export class LoadLoop {
 
   #limitReached(): boolean {
     const { limit } = this.#shard;
-    if (limit.kind === 'count') return this.#tally.sent >= limit.calls;
-    return this.#started && performance.now() - this.#startedAt >= limit.ms;
+    switch (limit.kind) {
+      case 'count':
+        return this.#tally.sent >= limit.calls;
+      case 'duration':
+        return this.#started && performance.now() - this.#startedAt >= limit.ms;
+      case 'until-stopped':
+        return false;
+    }
   }
 
   #countReached(): boolean {
@@ -148,14 +184,21 @@ export class LoadLoop {
   }
 
   #launch(): Promise<void> {
-    const key = keyFor(callIndex(this.#shard.position, this.#tally.sent), this.#shard.keys);
+    const index = callIndex(this.#shard.position, this.#tally.sent);
+    const key = keyFor(index, this.#shard.keys);
+    const startedAt = new Date();
     this.#tally.start();
     return this.#call(key, this.#abort.signal)
       // Meant never to reject; if it does anyway, the call still has to be counted once.
       .catch((error: unknown) => unexpectedFailure(error))
       .then((result) => {
         this.#tally.settle(result, key);
-        this.#finishIfSettled();
+        try {
+          this.#events.onSettled?.({ seq: index + 1, startedAt, result, key });
+        } finally {
+          // A hook that throws is a bug to surface, but the run must still end once every call has settled.
+          this.#finishIfSettled();
+        }
       });
   }
 
@@ -184,7 +227,7 @@ function withoutListenerLimit(controller: AbortController): AbortController {
 }
 
 /** A LoadLoop for `shard` calling over its own channel, which is closed once the loop has finished. */
-export function loopOnChannel(shard: ShardPlan): LoadLoop {
+export function loopOnChannel(shard: ShardPlan, events: LoopEvents = {}): LoadLoop {
   const balancing = { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [shard.balancing]: {} }] }) };
   const client = createGreeterClient(shard.target, balancing);
   const base = metadataOf(shard.metadata);
@@ -195,7 +238,7 @@ export function loopOnChannel(shard: ShardPlan): LoadLoop {
       metadata.set(shard.keys.header, key);
     }
     return callGreeter(client, shard.name, shard.deadlineMs, signal, metadata);
-  });
+  }, events);
   void loop.finished.then(() => client.close());
   return loop;
 }

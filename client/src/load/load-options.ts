@@ -13,10 +13,12 @@ export interface LoadOptions {
   concurrency?: number;
   /** Calls started per second on a fixed schedule (open loop); omitted = closed loop. */
   rate?: number;
-  /** Seconds during which calls are started; default 10 when `count` is not given either. */
+  /** Seconds during which calls are started; default 10 when neither `count` nor `untilStopped` is given. */
   durationS?: number;
-  /** Total calls to send; excludes `durationS`. */
+  /** Total calls to send; excludes `durationS` and `untilStopped`. */
   count?: number;
+  /** Send until `signal` (RunLoadHooks) aborts, with no duration or count; excludes both. */
+  untilStopped?: boolean;
   /** Deadline of each call in ms; default 2000. */
   deadlineMs?: number;
   /** Metadata sent on every call, as pairs (a name may repeat) or a record. */
@@ -40,8 +42,8 @@ export interface LoadOptions {
 export const BALANCINGS = ['pick_first', 'round_robin'] as const;
 export type Balancing = (typeof BALANCINGS)[number];
 
-/** When a run stops starting calls. */
-export type LoadLimit = { kind: 'duration'; ms: number } | { kind: 'count'; calls: number };
+/** When a run stops starting calls: after a time, after a number of calls, or only when it is stopped. */
+export type LoadLimit = { kind: 'duration'; ms: number } | { kind: 'count'; calls: number } | { kind: 'until-stopped' };
 
 /** A validated, complete LoadOptions with defaults applied. */
 export interface LoadPlan {
@@ -73,8 +75,8 @@ export const LOAD_DEFAULTS = {
   name: 'load',
 } as const;
 
-// setTimeout fires after 1 ms for delays above 2^31-1 ms, so no deadline or duration may exceed it.
-const MAX_TIMER_MS = 2_147_483_647;
+// setTimeout fires after 1 ms for delays above 2^31-1 ms, so no deadline, duration or period may exceed it.
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** The range each numeric option must fall in; the message names the CLI flag, which library callers also know. */
 export interface NumberRule {
@@ -111,13 +113,7 @@ export function planLoad(options: LoadOptions): LoadPlan {
   const target = checkTarget(options.target ?? LOAD_DEFAULTS.target, '--target');
   const concurrency = checkNumber(NUMBER_RULES.concurrency, options.concurrency ?? LOAD_DEFAULTS.concurrency);
   const rate = options.rate === undefined ? null : checkNumber(NUMBER_RULES.rate, options.rate);
-  if (options.durationS !== undefined && options.count !== undefined) {
-    throw new LoadOptionsError('--duration and --count cannot be used together: exactly one of them decides when the run ends');
-  }
-  const limit: LoadLimit =
-    options.count !== undefined
-      ? { kind: 'count', calls: checkNumber(NUMBER_RULES.count, options.count) }
-      : { kind: 'duration', ms: Math.round(checkNumber(NUMBER_RULES.durationS, options.durationS ?? LOAD_DEFAULTS.durationS) * 1000) };
+  const limit = checkLimit(options);
   const deadlineMs = checkNumber(NUMBER_RULES.deadlineMs, options.deadlineMs ?? LOAD_DEFAULTS.deadlineMs);
   const metadata = checkMetadata(options.metadata ?? []);
   const keys = checkKeys(options.keyHeader, options.keys, metadata);
@@ -134,6 +130,22 @@ export function planLoad(options: LoadOptions): LoadPlan {
     throw new LoadOptionsError(`--balancing must be one of ${BALANCINGS.join(', ')}, got ${JSON.stringify(balancing)}`);
   }
   return { target, concurrency, rate, limit, deadlineMs, metadata, keys, workers, name, balancing };
+}
+
+/** The run's limit from durationS, count and untilStopped, at most one of which may be given. */
+function checkLimit(options: LoadOptions): LoadLimit {
+  const given = [
+    options.durationS !== undefined && '--duration',
+    options.count !== undefined && '--count',
+    options.untilStopped === true && '--until-stopped',
+  ].filter((flag) => flag !== false);
+  if (given.length > 1) {
+    const names = `${given.slice(0, -1).join(', ')} and ${given.at(-1)}`;
+    throw new LoadOptionsError(`${names} cannot be used together: exactly one of them decides when the run ends`);
+  }
+  if (options.untilStopped === true) return { kind: 'until-stopped' };
+  if (options.count !== undefined) return { kind: 'count', calls: checkNumber(NUMBER_RULES.count, options.count) };
+  return { kind: 'duration', ms: Math.round(checkNumber(NUMBER_RULES.durationS, options.durationS ?? LOAD_DEFAULTS.durationS) * 1000) };
 }
 
 /**

@@ -32,7 +32,12 @@ function planLine(report: LoadReport): string {
     report.rate === null
       ? `closed loop, concurrency ${report.concurrency}`
       : `open loop ${report.rate}/s, concurrency cap ${report.concurrency}`;
-  const limit = report.plannedCount !== null ? `count ${report.plannedCount}` : `duration ${report.plannedDurationS}s`;
+  const limit =
+    report.plannedCount !== null
+      ? `count ${report.plannedCount}`
+      : report.plannedDurationS !== null
+        ? `duration ${report.plannedDurationS}s`
+        : 'until stopped';
   const workers = `${report.workers} worker${report.workers === 1 ? '' : 's'}`;
   return `grpc-load ${report.target}  ${mode}, ${workers}, ${limit}, deadline ${report.deadlineMs}ms`;
 }

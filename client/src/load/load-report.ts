@@ -36,12 +36,12 @@ export interface LoadReport {
   concurrency: number;
   /** Calls per second asked for (open loop); null in a closed loop. */
   rate: number | null;
-  /** The limit the run had: seconds of sending, or a total call count (the other is null). */
+  /** The limit the run had: seconds of sending, or a total call count (the other is null); both null = until stopped. */
   plannedDurationS: number | null;
   plannedCount: number | null;
   deadlineMs: number;
   workers: number;
-  /** Stopped early (signal or abort): the counts cover only what was sent until then. */
+  /** Stopped early (signal or abort): the counts cover only what was sent until then. Never for a run until stopped. */
   interrupted: boolean;
   /** From the first call's start to the last call's end, in seconds. */
   durationS: number;

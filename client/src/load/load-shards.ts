@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { loopOnChannel, type ShardPosition, type ShardResult } from './load-loop.js';
+import { loopOnChannel, type LoopEvents, type ShardPosition, type ShardResult } from './load-loop.js';
 import type { LoadLimit, LoadPlan } from './load-options.js';
 import { fromWire, LoadTally, type TallyData, type WireTally } from './load-tally.js';
 
@@ -79,9 +79,12 @@ export function shareOf(total: number, parts: number, index: number): number {
   return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
 }
 
-/** A shard run in the calling thread: no worker thread, so a single-worker run costs nothing extra. */
-export function inProcessShard(shard: ShardPlan): LoadShard {
-  const loop = loopOnChannel(shard);
+/**
+ * A shard run in the calling thread: no worker thread, so a single-worker run costs nothing extra, and the caller
+ * can have the loop's per-call events.
+ */
+export function inProcessShard(shard: ShardPlan, events: LoopEvents = {}): LoadShard {
+  const loop = loopOnChannel(shard, events);
   return {
     ready: Promise.resolve(),
     finished: loop.finished,
