@@ -258,3 +258,35 @@ describe('LoadLoop until stopped', () => {
     expect(interrupted).toBe(false);
   });
 });
+
+describe('LoadLoop after a stall', () => {
+  /**
+   * Runs a 100/s open loop whose event loop is blocked for the first 105 ms (slots 1 to 10 fall due meanwhile), then
+   * free for 30 ms; returns how many calls started and how many slots had fallen due by the stop.
+   */
+  async function runAroundStall(catchUp: boolean): Promise<{ sent: number; skipped: number; due: number }> {
+    const loop = new LoadLoop(shardOf({ concurrency: 100, rate: 100, untilStopped: true, catchUp }), callTaking(() => 1));
+    const startedAt = performance.now();
+    loop.start();
+    while (performance.now() < startedAt + 105) {
+      // The event loop is busy: no timer can fire.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const due = Math.floor((performance.now() - startedAt) / 10) + 1;
+    loop.stop();
+    const { tally } = await loop.finished;
+    return { sent: tally.sent, skipped: tally.skippedAtCap, due };
+  }
+
+  it('catches up by default: every call missed during the stall is started', async () => {
+    const { sent, due } = await runAroundStall(true);
+    expect(sent).toBeGreaterThanOrEqual(due - 1);
+  });
+
+  it('with catchUp false starts only the latest missed call, letting at least 9 go, and none is counted skipped', async () => {
+    const { sent, skipped, due } = await runAroundStall(false);
+    expect(sent).toBeLessThanOrEqual(due - 9);
+    expect(skipped).toBe(0);
+    expect(sent).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -22,6 +22,7 @@ describe('load CLI options', () => {
         target: 'localhost:5000',
         concurrency: 10,
         rate: null,
+        catchUp: true,
         limit: { kind: 'duration', ms: 10_000 },
         deadlineMs: 2000,
         metadata: [],
@@ -47,6 +48,7 @@ describe('load CLI options', () => {
       target: '127.0.0.1:5001',
       concurrency: 8,
       rate: 12.5,
+      catchUp: true,
       limit: { kind: 'count', calls: 100 },
       deadlineMs: 300,
       // Header names are case-insensitive in HTTP/2 and sent lower-case; a value may contain "=".
@@ -152,6 +154,12 @@ describe('planLoad (library options)', () => {
       '--duration and --until-stopped cannot be used together: exactly one of them decides when the run ends',
     );
     expect(parseLoadArgs(['--until-stopped'], {}).plan.limit).toEqual({ kind: 'until-stopped' });
+  });
+
+  it('takes catchUp only for an open loop', () => {
+    expect(planLoad({ rate: 10 }).catchUp).toBe(true);
+    expect(planLoad({ rate: 10, catchUp: false }).catchUp).toBe(false);
+    expect(() => planLoad({ catchUp: false })).toThrow('catchUp applies only to an open loop: it needs --rate');
   });
 
   it('accepts metadata as a record', () => {

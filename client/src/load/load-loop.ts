@@ -148,7 +148,9 @@ export class LoadLoop {
     const { position, limit, concurrency } = this.#shard;
     const lastSlot = limit.kind === 'duration' ? slotsWithin(limit.ms, position, rate) : Infinity;
     const due = Math.min(slotsDueBy(performance.now() - this.#startedAt, position, rate), lastSlot);
-    // Slots missed while the event loop was busy are started now, so the run keeps its average rate.
+    // Slots missed while the event loop was busy are started now, so the run keeps its average rate; without
+    // catch-up only the latest of them is, and the earlier ones are let go (neither sent nor skipped).
+    if (!this.#shard.catchUp && due - this.#nextSlot > 1) this.#nextSlot = due - 1;
     while (this.#nextSlot < due && !this.#countReached()) {
       this.#nextSlot++;
       if (this.#tally.inFlight >= concurrency) {

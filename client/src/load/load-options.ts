@@ -13,6 +13,12 @@ export interface LoadOptions {
   concurrency?: number;
   /** Calls started per second on a fixed schedule (open loop); omitted = closed loop. */
   rate?: number;
+  /**
+   * Open loop only: when the event loop was busy past several due calls, start them all at once so the run keeps
+   * its average rate (true, the default), or start only the latest and let the earlier ones go, uncounted, so a
+   * stall never ends in a burst (false: the worker client, which shows one call per interval).
+   */
+  catchUp?: boolean;
   /** Seconds during which calls are started; default 10 when neither `count` nor `untilStopped` is given. */
   durationS?: number;
   /** Total calls to send; excludes `durationS` and `untilStopped`. */
@@ -51,6 +57,8 @@ export interface LoadPlan {
   concurrency: number;
   /** Calls per second for the whole run (all workers together); null = closed loop. */
   rate: number | null;
+  /** Open loop: start every missed call after a stall (true) or only the latest (false). */
+  catchUp: boolean;
   limit: LoadLimit;
   deadlineMs: number;
   metadata: Array<[string, string]>;
@@ -113,6 +121,9 @@ export function planLoad(options: LoadOptions): LoadPlan {
   const target = checkTarget(options.target ?? LOAD_DEFAULTS.target, '--target');
   const concurrency = checkNumber(NUMBER_RULES.concurrency, options.concurrency ?? LOAD_DEFAULTS.concurrency);
   const rate = options.rate === undefined ? null : checkNumber(NUMBER_RULES.rate, options.rate);
+  if (options.catchUp !== undefined && rate === null) {
+    throw new LoadOptionsError('catchUp applies only to an open loop: it needs --rate');
+  }
   const limit = checkLimit(options);
   const deadlineMs = checkNumber(NUMBER_RULES.deadlineMs, options.deadlineMs ?? LOAD_DEFAULTS.deadlineMs);
   const metadata = checkMetadata(options.metadata ?? []);
@@ -129,7 +140,7 @@ export function planLoad(options: LoadOptions): LoadPlan {
   if (!BALANCINGS.includes(balancing)) {
     throw new LoadOptionsError(`--balancing must be one of ${BALANCINGS.join(', ')}, got ${JSON.stringify(balancing)}`);
   }
-  return { target, concurrency, rate, limit, deadlineMs, metadata, keys, workers, name, balancing };
+  return { target, concurrency, rate, catchUp: options.catchUp ?? true, limit, deadlineMs, metadata, keys, workers, name, balancing };
 }
 
 /** The run's limit from durationS, count and untilStopped, at most one of which may be given. */

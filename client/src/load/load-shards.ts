@@ -37,6 +37,7 @@ export interface ShardPlan {
   concurrency: number;
   /** The whole run's rate; the shard keeps its own slots of that one schedule (see load-loop.ts). */
   rate: number | null;
+  catchUp: boolean;
   /** A duration applies to every shard as is; a count is this shard's share of the total. */
   limit: LoadLimit;
   keys: LoadPlan['keys'];
@@ -62,6 +63,7 @@ export function splitPlan(plan: LoadPlan): ShardPlan[] {
       position: { index, of: plan.workers },
       concurrency: shareOf(plan.concurrency, plan.workers, index),
       rate: plan.rate,
+      catchUp: plan.catchUp,
       limit,
       keys: plan.keys,
       target: plan.target,
