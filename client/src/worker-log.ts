@@ -3,21 +3,17 @@
  * skipped call) and the running and final summaries, each in text or JSON (LOG_FORMAT). They are pure functions of
  * what they are given, so their exact output is tested, and they live together so the two formats stay in step.
  */
-import type { TallySnapshot } from './call-tally.js';
-import type { CallResult } from './greeter-call.js';
+import type { SettledCall } from './load/load-loop.js';
+import type { LoadReport } from './load/load-report.js';
+import type { LoadProgress } from './load/load-run.js';
 import type { ClientConfig, LogFormat } from './worker-config.js';
 
-/** One settled call, as the worker reports it. */
-export interface CallRecord {
-  /** When the call was started: lines then line up with the ticks, and latencyMs gives the end. */
-  time: Date;
-  seq: number;
-  result: CallResult;
-}
-
-/** Formats one call as a single log line (no trailing newline). */
-export function formatCallLine(record: CallRecord, format: LogFormat): string {
-  return format === 'json' ? formatCallJson(record) : formatCallText(record);
+/**
+ * Formats one settled call as a single log line (no trailing newline). Its time is when the call was started, so
+ * lines line up with the schedule, and latencyMs gives the end.
+ */
+export function formatCallLine(call: SettledCall, format: LogFormat): string {
+  return format === 'json' ? formatCallJson(call) : formatCallText(call);
 }
 
 /** How a replica hostname is shown in text output; an empty one would otherwise vanish from the line. */
@@ -30,16 +26,17 @@ export function roundLatency(latencyMs: number): number {
   return Math.round(latencyMs * 10) / 10;
 }
 
-function formatCallText({ time, seq, result }: CallRecord): string {
+function formatCallText({ startedAt, seq, result }: SettledCall): string {
+  const time = startedAt.toISOString();
   const latency = `${roundLatency(result.latencyMs).toFixed(1)}ms`;
-  if (result.ok) return `${time.toISOString()} #${seq} ${hostnameLabel(result.hostname)} ${latency} OK`;
+  if (result.ok) return `${time} #${seq} ${hostnameLabel(result.hostname)} ${latency} OK`;
   const details = singleLine(result.details);
-  return `${time.toISOString()} #${seq} - ${latency} ${result.codeName}${details === '' ? '' : ` ${details}`}`;
+  return `${time} #${seq} - ${latency} ${result.codeName}${details === '' ? '' : ` ${details}`}`;
 }
 
-function formatCallJson({ time, seq, result }: CallRecord): string {
+function formatCallJson({ startedAt, seq, result }: SettledCall): string {
   return JSON.stringify({
-    time: time.toISOString(),
+    time: startedAt.toISOString(),
     event: 'call',
     seq,
     ok: result.ok,
@@ -111,49 +108,68 @@ export interface SummaryContext {
 }
 
 /**
- * Formats a summary: in text, a header line and one bar line per host (sorted by name);
- * in JSON, one object.
+ * The counts a summary shows, sent == ok + failed + inFlight: a running summary takes them from the loop's
+ * progress, the final one from the run's report (summaryCountsOf), so both come from the loop's one tally.
  */
-export function formatSummary(snapshot: TallySnapshot, format: LogFormat, context: SummaryContext): string[] {
-  return format === 'json' ? [formatSummaryJson(snapshot, context)] : formatSummaryText(snapshot);
+export type SummaryCounts = Pick<LoadProgress, 'sent' | 'ok' | 'failed' | 'inFlight' | 'skippedAtCap' | 'failedByCode' | 'byHost'>;
+
+/** The final counts of a finished run: nothing is in flight any more. */
+export function summaryCountsOf(report: LoadReport): SummaryCounts {
+  return {
+    sent: report.sent,
+    ok: report.ok,
+    failed: report.failed,
+    inFlight: 0,
+    skippedAtCap: report.skippedAtCap,
+    failedByCode: report.failedByCode,
+    byHost: Object.fromEntries(report.hosts.map((host) => [host.hostname, host.count])),
+  };
+}
+
+/**
+ * Formats a summary: in text, a header line and one bar line per host (in the order given, natural name order
+ * from the tally); in JSON, one object.
+ */
+export function formatSummary(counts: SummaryCounts, format: LogFormat, context: SummaryContext): string[] {
+  return format === 'json' ? [formatSummaryJson(counts, context)] : formatSummaryText(counts);
 }
 
 /** The text summary lines, e.g. `summary sent=60 ok=58 failed=2 (UNAVAILABLE=2)` then per-host bars. */
-export function formatSummaryText(snapshot: TallySnapshot): string[] {
-  const codes = Object.entries(snapshot.failedByCode).map(([name, count]) => `${name}=${count}`);
-  let header = `summary sent=${snapshot.sent} ok=${snapshot.succeeded} failed=${snapshot.failed}`;
+export function formatSummaryText(counts: SummaryCounts): string[] {
+  const codes = Object.entries(counts.failedByCode).map(([name, count]) => `${name}=${count}`);
+  let header = `summary sent=${counts.sent} ok=${counts.ok} failed=${counts.failed}`;
   if (codes.length > 0) header += ` (${codes.join(' ')})`;
   // Shown only when non-zero so the usual final summary reads simply, yet sent == ok + failed + in-flight.
-  if (snapshot.inFlight > 0) header += ` in-flight=${snapshot.inFlight}`;
-  if (snapshot.skipped > 0) header += ` skipped=${snapshot.skipped}`;
+  if (counts.inFlight > 0) header += ` in-flight=${counts.inFlight}`;
+  if (counts.skippedAtCap > 0) header += ` skipped=${counts.skippedAtCap}`;
 
-  const hosts = Object.entries(snapshot.byHost).map(([hostname, count]) => ({ label: hostnameLabel(hostname), count }));
+  const hosts = Object.entries(counts.byHost).map(([hostname, count]) => ({ label: hostnameLabel(hostname), count }));
   const labelWidth = Math.max(0, ...hosts.map((host) => host.label.length));
   const countWidth = Math.max(0, ...hosts.map((host) => String(host.count).length));
   const lines = hosts.map(({ label, count }) => {
-    const share = count / snapshot.succeeded;
+    const share = count / counts.ok;
     const percent = `${(share * 100).toFixed(1)}%`;
     return `  ${label.padEnd(labelWidth)}  ${bar(share)}  ${String(count).padStart(countWidth)}  ${percent.padStart(6)}`;
   });
   return [header, ...lines];
 }
 
-/** The JSON summary object as one line. */
-export function formatSummaryJson(snapshot: TallySnapshot, context: SummaryContext): string {
+/** The JSON summary object as one line (its field names predate the loop's: succeeded is ok, skipped is skippedAtCap). */
+export function formatSummaryJson(counts: SummaryCounts, context: SummaryContext): string {
   return JSON.stringify({
     time: context.time.toISOString(),
     event: 'summary',
     final: context.final,
-    sent: snapshot.sent,
-    succeeded: snapshot.succeeded,
-    failed: snapshot.failed,
-    inFlight: snapshot.inFlight,
-    skipped: snapshot.skipped,
-    failedByCode: snapshot.failedByCode,
-    hosts: Object.entries(snapshot.byHost).map(([hostname, count]) => ({
+    sent: counts.sent,
+    succeeded: counts.ok,
+    failed: counts.failed,
+    inFlight: counts.inFlight,
+    skipped: counts.skippedAtCap,
+    failedByCode: counts.failedByCode,
+    hosts: Object.entries(counts.byHost).map(([hostname, count]) => ({
       hostname,
       count,
-      percent: Math.round((count / snapshot.succeeded) * 1000) / 10,
+      percent: Math.round((count / counts.ok) * 1000) / 10,
     })),
   });
 }

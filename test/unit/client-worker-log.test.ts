@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TallySnapshot } from '../../client/src/call-tally.js';
+import type { SettledCall } from '../../client/src/load/load-loop.js';
+import type { LoadReport } from '../../client/src/load/load-report.js';
 import type { ClientConfig } from '../../client/src/worker-config.js';
 import {
   formatCallLine,
@@ -7,16 +8,17 @@ import {
   formatSummary,
   formatSummaryJson,
   formatSummaryText,
-  type CallRecord,
+  summaryCountsOf,
+  type SummaryCounts,
 } from '../../client/src/worker-log.js';
 
-const success: CallRecord = {
-  time: new Date('2026-11-23T10:00:01.004Z'),
+const success: SettledCall = {
+  startedAt: new Date('2026-11-23T10:00:01.004Z'),
   seq: 12,
   result: { ok: true, hostname: 'grpc-server-2', message: 'Hello, lab', latencyMs: 3.14159, code: 0 },
 };
-const failure: CallRecord = {
-  time: new Date('2026-11-23T10:00:02.005Z'),
+const failure: SettledCall = {
+  startedAt: new Date('2026-11-23T10:00:02.005Z'),
   seq: 13,
   result: { ok: false, code: 14, codeName: 'UNAVAILABLE', details: 'no healthy upstream', latencyMs: 2001.26 },
 };
@@ -31,14 +33,14 @@ describe('formatCallLine text', () => {
   });
 
   it('keeps a multi-line detail on one line and drops an empty one', () => {
-    const multiLine: CallRecord = { ...failure, result: { ...failure.result, details: 'first\n  second\r\n' } as CallRecord['result'] };
+    const multiLine: SettledCall = { ...failure, result: { ...failure.result, details: 'first\n  second\r\n' } as SettledCall['result'] };
     expect(formatCallLine(multiLine, 'text')).toBe('2026-11-23T10:00:02.005Z #13 - 2001.3ms UNAVAILABLE first second');
-    const empty: CallRecord = { ...failure, result: { ...failure.result, details: '' } as CallRecord['result'] };
+    const empty: SettledCall = { ...failure, result: { ...failure.result, details: '' } as SettledCall['result'] };
     expect(formatCallLine(empty, 'text')).toBe('2026-11-23T10:00:02.005Z #13 - 2001.3ms UNAVAILABLE');
   });
 
   it('labels an empty hostname', () => {
-    const blank: CallRecord = { ...success, result: { ...success.result, hostname: '' } as CallRecord['result'] };
+    const blank: SettledCall = { ...success, result: { ...success.result, hostname: '' } as SettledCall['result'] };
     expect(formatCallLine(blank, 'text')).toBe('2026-11-23T10:00:01.004Z #12 (empty) 3.1ms OK');
   });
 });
@@ -101,12 +103,12 @@ describe('formatLifecycleLine', () => {
   });
 });
 
-const base: TallySnapshot = {
+const base: SummaryCounts = {
   sent: 0,
-  succeeded: 0,
+  ok: 0,
   failed: 0,
   inFlight: 0,
-  skipped: 0,
+  skippedAtCap: 0,
   failedByCode: {},
   byHost: {},
 };
@@ -114,10 +116,10 @@ const time = new Date('2026-11-23T10:00:30.000Z');
 
 describe('formatSummaryText', () => {
   it('shows the counts, the failure codes and one bar per host', () => {
-    const snapshot: TallySnapshot = {
+    const snapshot: SummaryCounts = {
       ...base,
       sent: 60,
-      succeeded: 58,
+      ok: 58,
       failed: 2,
       failedByCode: { UNAVAILABLE: 2 },
       byHost: { 'grpc-server-1': 20, 'grpc-server-2': 19, 'grpc-server-3': 19 },
@@ -131,10 +133,10 @@ describe('formatSummaryText', () => {
   });
 
   it('pads names and counts to line the columns up', () => {
-    const snapshot: TallySnapshot = {
+    const snapshot: SummaryCounts = {
       ...base,
       sent: 110,
-      succeeded: 110,
+      ok: 110,
       byHost: { a: 100, 'long-replica-name': 10 },
     };
     expect(formatSummaryText(snapshot)).toEqual([
@@ -145,7 +147,7 @@ describe('formatSummaryText', () => {
   });
 
   it('shows a single replica as a full bar', () => {
-    const snapshot: TallySnapshot = { ...base, sent: 10, succeeded: 10, byHost: { 'replica-a': 10 } };
+    const snapshot: SummaryCounts = { ...base, sent: 10, ok: 10, byHost: { 'replica-a': 10 } };
     expect(formatSummaryText(snapshot)).toEqual([
       'summary sent=10 ok=10 failed=0',
       '  replica-a  ████████████████████  10  100.0%',
@@ -153,7 +155,7 @@ describe('formatSummaryText', () => {
   });
 
   it('prints only the header when every call failed, codes sorted as given', () => {
-    const snapshot: TallySnapshot = {
+    const snapshot: SummaryCounts = {
       ...base,
       sent: 5,
       failed: 5,
@@ -163,7 +165,7 @@ describe('formatSummaryText', () => {
   });
 
   it('shows calls in flight and skipped ticks only when there are some', () => {
-    const snapshot: TallySnapshot = { ...base, sent: 3, succeeded: 1, inFlight: 2, skipped: 4, byHost: { r: 1 } };
+    const snapshot: SummaryCounts = { ...base, sent: 3, ok: 1, inFlight: 2, skippedAtCap: 4, byHost: { r: 1 } };
     expect(formatSummaryText(snapshot)).toEqual([
       'summary sent=3 ok=1 failed=0 in-flight=2 skipped=4',
       '  r  ████████████████████  1  100.0%',
@@ -171,17 +173,17 @@ describe('formatSummaryText', () => {
   });
 
   it('labels an empty hostname instead of leaving a gap', () => {
-    const snapshot: TallySnapshot = { ...base, sent: 1, succeeded: 1, byHost: { '': 1 } };
+    const snapshot: SummaryCounts = { ...base, sent: 1, ok: 1, byHost: { '': 1 } };
     expect(formatSummaryText(snapshot)[1]).toBe('  (empty)  ████████████████████  1  100.0%');
   });
 });
 
 describe('formatSummaryJson', () => {
   it('is one object with the same numbers', () => {
-    const snapshot: TallySnapshot = {
+    const snapshot: SummaryCounts = {
       ...base,
       sent: 4,
-      succeeded: 3,
+      ok: 3,
       failed: 1,
       failedByCode: { UNAVAILABLE: 1 },
       byHost: { r1: 2, r2: 1 },
@@ -196,9 +198,40 @@ describe('formatSummaryJson', () => {
 
 describe('formatSummary', () => {
   it('picks the format', () => {
-    const snapshot: TallySnapshot = { ...base, sent: 1, failed: 1, failedByCode: { INTERNAL: 1 } };
+    const snapshot: SummaryCounts = { ...base, sent: 1, failed: 1, failedByCode: { INTERNAL: 1 } };
     expect(formatSummary(snapshot, 'text', { time, final: false })).toEqual(['summary sent=1 ok=0 failed=1 (INTERNAL=1)']);
     const [json] = formatSummary(snapshot, 'json', { time, final: false });
     expect(JSON.parse(json ?? '')).toMatchObject({ event: 'summary', final: false, sent: 1, failed: 1 });
+  });
+});
+
+describe('summaryCountsOf', () => {
+  it('takes the final counts from the report, hosts in its order, nothing in flight', () => {
+    const report = {
+      sent: 7,
+      ok: 5,
+      failed: 2,
+      skippedAtCap: 1,
+      failedByCode: { DEADLINE_EXCEEDED: 1, UNAVAILABLE: 1 },
+      hosts: [
+        { hostname: 'grpc-server-2', count: 3, share: 0.6 },
+        { hostname: 'grpc-server-10', count: 2, share: 0.4 },
+      ],
+    } as Partial<LoadReport> as LoadReport;
+    const counts = summaryCountsOf(report);
+    expect(counts).toEqual({
+      sent: 7,
+      ok: 5,
+      failed: 2,
+      inFlight: 0,
+      skippedAtCap: 1,
+      failedByCode: { DEADLINE_EXCEEDED: 1, UNAVAILABLE: 1 },
+      byHost: { 'grpc-server-2': 3, 'grpc-server-10': 2 },
+    });
+    expect(formatSummaryText(counts)).toEqual([
+      'summary sent=7 ok=5 failed=2 (DEADLINE_EXCEEDED=1 UNAVAILABLE=1) skipped=1',
+      '  grpc-server-2   ████████████░░░░░░░░  3   60.0%',
+      '  grpc-server-10  ████████░░░░░░░░░░░░  2   40.0%',
+    ]);
   });
 });
