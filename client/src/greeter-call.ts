@@ -1,3 +1,8 @@
+/**
+ * One SayHello call and the channel it goes over. A call's outcome is a value (OK with the replica that answered,
+ * or a status), never an exception, so every caller counts every call the same way; the channel is tuned to come
+ * back quickly after Envoy or the replicas were down, which is what the lab wants to show.
+ */
 import { Metadata, credentials, status, type ChannelOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { GreeterClient } from '../../gen/greeter/v1/greeter.js';
 

@@ -1,3 +1,7 @@
+/**
+ * Commander parsing for both programs, with commander's own printing captured: a mistake becomes one line the
+ * program prints itself (then exits 2), and --help becomes text the program prints (then exits 0).
+ */
 import { CommanderError, type Command } from 'commander';
 
 /**

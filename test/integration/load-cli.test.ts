@@ -71,6 +71,18 @@ describe('grpc-load CLI process', { timeout: 30_000 }, () => {
     expect(report).toMatchObject({ interrupted: true, sent: 3, ok: 0, failed: 3, failedByCode: { CANCELLED: 3 } });
   });
 
+  it('--until-stopped runs until SIGTERM, then reports every call, not as interrupted', async () => {
+    const greeter = await startGreeter(0);
+    const load = spawnLoad(['--target', `127.0.0.1:${greeter.port}`, '--until-stopped', '--rate', '100', '--json']);
+    await load.until('20 calls at the server', () => greeter.names.length >= 20, 15_000);
+    load.signal('SIGTERM');
+    expect(await load.waitForExit(10_000)).toEqual({ code: 0, signal: null });
+    const report = JSON.parse(load.lines[0] ?? '') as LoadReport;
+    expect(report).toMatchObject({ interrupted: false, plannedDurationS: null, plannedCount: null, failed: 0 });
+    expect(report.sent).toBe(greeter.names.length);
+    expect(report.sent).toBe(report.ok);
+  });
+
   it('a bad flag exits 2 with exactly one line on stderr', async () => {
     const load = spawnLoad(['--rate', 'fast']);
     expect(await load.waitForExit(15_000)).toEqual({ code: 2, signal: null });

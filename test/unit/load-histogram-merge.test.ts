@@ -7,7 +7,7 @@ import {
   mergeHistograms,
   recordLatencyMs,
   summarizeLatency,
-} from '../../client/src/load/latency-histogram.js';
+} from '../../client/src/load/load-histogram.js';
 import { fromWire, LoadTally, mergeTallies, toWire } from '../../client/src/load/load-tally.js';
 
 /** Deterministic latencies (ms) with a long tail: most around 1-5 ms, a few up to 2 s. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LoadHelpRequested, parseLoadArgs } from '../../client/src/load/load-cli-options.js';
+import { LoadHelpRequested, parseLoadArgs } from '../../client/src/load/load-cli.js';
 import { LoadOptionsError, planLoad } from '../../client/src/load/load-options.js';
 
 /** The one line main.ts prints for argv/env, or undefined when they parse. */
@@ -22,6 +22,7 @@ describe('load CLI options', () => {
         target: 'localhost:5000',
         concurrency: 10,
         rate: null,
+        catchUp: true,
         limit: { kind: 'duration', ms: 10_000 },
         deadlineMs: 2000,
         metadata: [],
@@ -47,6 +48,7 @@ describe('load CLI options', () => {
       target: '127.0.0.1:5001',
       concurrency: 8,
       rate: 12.5,
+      catchUp: true,
       limit: { kind: 'count', calls: 100 },
       deadlineMs: 300,
       // Header names are case-insensitive in HTTP/2 and sent lower-case; a value may contain "=".
@@ -83,6 +85,16 @@ describe('load CLI options', () => {
       ['--duration', '5', '--count', '10'],
       {},
       'grpc-load: --duration and --count cannot be used together: exactly one of them decides when the run ends',
+    ],
+    [
+      ['--until-stopped', '--count', '10'],
+      {},
+      'grpc-load: --count and --until-stopped cannot be used together: exactly one of them decides when the run ends',
+    ],
+    [
+      ['--duration', '5', '--count', '10', '--until-stopped'],
+      {},
+      'grpc-load: --duration, --count and --until-stopped cannot be used together: exactly one of them decides when the run ends',
     ],
     [['--deadline', '0'], {}, 'grpc-load: --deadline must be an integer (ms) from 1 to 2147483647, got "0"'],
     [['--deadline', ''], {}, 'grpc-load: --deadline must be an integer (ms) from 1 to 2147483647, got ""'],
@@ -132,6 +144,22 @@ describe('planLoad (library options)', () => {
     expect(() => planLoad({ concurrency: 2.5 })).toThrow('--concurrency must be an integer from 1 to 10000, got "2.5"');
     expect(() => planLoad({ rate: Number.NaN })).toThrow('--rate must be calls per second, above 0 and at most 100000, got "NaN"');
     expect(() => planLoad({ durationS: Infinity })).toThrow('--duration must be seconds');
+  });
+
+  it('runs until stopped only when asked, and then with no other limit', () => {
+    expect(planLoad({ untilStopped: true }).limit).toEqual({ kind: 'until-stopped' });
+    expect(planLoad({ untilStopped: false, count: 3 }).limit).toEqual({ kind: 'count', calls: 3 });
+    expect(planLoad({}).limit).toEqual({ kind: 'duration', ms: 10_000 });
+    expect(() => planLoad({ untilStopped: true, durationS: 1 })).toThrow(
+      '--duration and --until-stopped cannot be used together: exactly one of them decides when the run ends',
+    );
+    expect(parseLoadArgs(['--until-stopped'], {}).plan.limit).toEqual({ kind: 'until-stopped' });
+  });
+
+  it('takes catchUp only for an open loop', () => {
+    expect(planLoad({ rate: 10 }).catchUp).toBe(true);
+    expect(planLoad({ rate: 10, catchUp: false }).catchUp).toBe(false);
+    expect(() => planLoad({ catchUp: false })).toThrow('catchUp applies only to an open loop: it needs --rate');
   });
 
   it('accepts metadata as a record', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planLoad } from '../../client/src/load/load-options.js';
-import { shareOf, slotDueMs, slotsDueBy, slotsWithin } from '../../client/src/load/rate-schedule.js';
-import { callIndex, keyFor, splitPlan } from '../../client/src/load/shard-plan.js';
+import { callIndex, keyFor, slotDueMs, slotsDueBy, slotsWithin } from '../../client/src/load/load-loop.js';
+import { shareOf, splitPlan } from '../../client/src/load/load-shards.js';
 
 const alone = { index: 0, of: 1 };
 

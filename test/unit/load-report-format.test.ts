@@ -4,9 +4,9 @@ import type { LoadReport } from '../../client/src/load/load-report.js';
 import { buildLoadReport } from '../../client/src/load/load-report.js';
 import { planLoad } from '../../client/src/load/load-options.js';
 import { LoadTally } from '../../client/src/load/load-tally.js';
-import { formatProgressLine, wantsProgressLine } from '../../client/src/load/progress-line.js';
-import { formatLoadReportJson, formatLoadReportText } from '../../client/src/load/report-format.js';
-import type { LoadProgress } from '../../client/src/load/run-load.js';
+import { formatProgressLine, wantsProgressLine } from '../../client/src/load/load-cli.js';
+import { formatLoadReportJson, formatLoadReportText } from '../../client/src/load/load-report-format.js';
+import type { LoadProgress } from '../../client/src/load/load-run.js';
 
 const ok = (hostname: string, latencyMs: number): CallResult => ({ ok: true, hostname, message: 'hi', latencyMs, code: 0 });
 const failed = (codeName: string, latencyMs: number): CallResult => ({ ok: false, code: 14, codeName, details: 'x', latencyMs });
@@ -96,6 +96,13 @@ describe('load report text', () => {
     ]);
   });
 
+  it('names a run until stopped in the plan line', () => {
+    const endless: LoadReport = { ...report, workers: 1, plannedDurationS: null, plannedCount: null };
+    expect(formatLoadReportText(endless)[0]).toBe(
+      'grpc-load 127.0.0.1:5000  open loop 100/s, concurrency cap 10, 1 worker, until stopped, deadline 2000ms',
+    );
+  });
+
   it('lists at most 32 keys in text and points to --json for the rest', () => {
     const hostsByKey = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key-${i}`, { a: 1 }]));
     const lines = formatLoadReportText({ ...report, keys: { ...report.keys!, keys: 40, hostsByKey, oneHost: 40, severalHosts: 0, noHost: 0 } });
@@ -165,6 +172,9 @@ describe('progress line', () => {
     ok: 510,
     failed: 2,
     inFlight: 0,
+    skippedAtCap: 0,
+    failedByCode: { UNAVAILABLE: 2 },
+    byHost: { a: 510 },
     ratePerS: 101.4,
     p99Ms: 4.21,
   };
@@ -181,5 +191,6 @@ describe('progress line', () => {
     expect(wantsProgressLine({ ...progress, elapsedS: 1, plannedDurationS: 3 })).toBe(false);
     expect(wantsProgressLine({ ...progress, elapsedS: 3, plannedDurationS: null, plannedCount: 10 })).toBe(false);
     expect(wantsProgressLine({ ...progress, elapsedS: 4, plannedDurationS: null, plannedCount: 10 })).toBe(true);
+    expect(wantsProgressLine({ ...progress, elapsedS: 4, plannedDurationS: null, plannedCount: null })).toBe(true);
   });
 });

@@ -1,3 +1,10 @@
+/**
+ * What a load run may be asked to do, and the one place that checks it: LoadOptions as a caller or the CLI states
+ * them, planLoad turning them into a complete LoadPlan with the defaults applied, and LoadOptionsError naming the
+ * first bad option in one line (the CLI flag's name, which library callers also know), so runLoad and the CLI
+ * reject the same things with the same words.
+ */
+
 /** What a load run should do, as a library caller or the CLI states it; every field but `target` has a default. */
 export interface LoadOptions {
   /** gRPC target host:port (the CLI also reads ENVOY_ADDRESS); default localhost:5000. */
@@ -6,10 +13,18 @@ export interface LoadOptions {
   concurrency?: number;
   /** Calls started per second on a fixed schedule (open loop); omitted = closed loop. */
   rate?: number;
-  /** Seconds during which calls are started; default 10 when `count` is not given either. */
+  /**
+   * Open loop only: when the event loop was busy past several due calls, start them all at once so the run keeps
+   * its average rate (true, the default), or start only the latest and let the earlier ones go, uncounted, so a
+   * stall never ends in a burst (false: the worker client, which shows one call per interval).
+   */
+  catchUp?: boolean;
+  /** Seconds during which calls are started; default 10 when neither `count` nor `untilStopped` is given. */
   durationS?: number;
-  /** Total calls to send; excludes `durationS`. */
+  /** Total calls to send; excludes `durationS` and `untilStopped`. */
   count?: number;
+  /** Send until `signal` (RunLoadHooks) aborts, with no duration or count; excludes both. */
+  untilStopped?: boolean;
   /** Deadline of each call in ms; default 2000. */
   deadlineMs?: number;
   /** Metadata sent on every call, as pairs (a name may repeat) or a record. */
@@ -33,8 +48,8 @@ export interface LoadOptions {
 export const BALANCINGS = ['pick_first', 'round_robin'] as const;
 export type Balancing = (typeof BALANCINGS)[number];
 
-/** When a run stops starting calls. */
-export type LoadLimit = { kind: 'duration'; ms: number } | { kind: 'count'; calls: number };
+/** When a run stops starting calls: after a time, after a number of calls, or only when it is stopped. */
+export type LoadLimit = { kind: 'duration'; ms: number } | { kind: 'count'; calls: number } | { kind: 'until-stopped' };
 
 /** A validated, complete LoadOptions with defaults applied. */
 export interface LoadPlan {
@@ -42,6 +57,8 @@ export interface LoadPlan {
   concurrency: number;
   /** Calls per second for the whole run (all workers together); null = closed loop. */
   rate: number | null;
+  /** Open loop: start every missed call after a stall (true) or only the latest (false). */
+  catchUp: boolean;
   limit: LoadLimit;
   deadlineMs: number;
   metadata: Array<[string, string]>;
@@ -66,8 +83,8 @@ export const LOAD_DEFAULTS = {
   name: 'load',
 } as const;
 
-// setTimeout fires after 1 ms for delays above 2^31-1 ms, so no deadline or duration may exceed it.
-const MAX_TIMER_MS = 2_147_483_647;
+// setTimeout fires after 1 ms for delays above 2^31-1 ms, so no deadline, duration or period may exceed it.
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** The range each numeric option must fall in; the message names the CLI flag, which library callers also know. */
 export interface NumberRule {
@@ -104,13 +121,10 @@ export function planLoad(options: LoadOptions): LoadPlan {
   const target = checkTarget(options.target ?? LOAD_DEFAULTS.target, '--target');
   const concurrency = checkNumber(NUMBER_RULES.concurrency, options.concurrency ?? LOAD_DEFAULTS.concurrency);
   const rate = options.rate === undefined ? null : checkNumber(NUMBER_RULES.rate, options.rate);
-  if (options.durationS !== undefined && options.count !== undefined) {
-    throw new LoadOptionsError('--duration and --count cannot be used together: exactly one of them decides when the run ends');
+  if (options.catchUp !== undefined && rate === null) {
+    throw new LoadOptionsError('catchUp applies only to an open loop: it needs --rate');
   }
-  const limit: LoadLimit =
-    options.count !== undefined
-      ? { kind: 'count', calls: checkNumber(NUMBER_RULES.count, options.count) }
-      : { kind: 'duration', ms: Math.round(checkNumber(NUMBER_RULES.durationS, options.durationS ?? LOAD_DEFAULTS.durationS) * 1000) };
+  const limit = checkLimit(options);
   const deadlineMs = checkNumber(NUMBER_RULES.deadlineMs, options.deadlineMs ?? LOAD_DEFAULTS.deadlineMs);
   const metadata = checkMetadata(options.metadata ?? []);
   const keys = checkKeys(options.keyHeader, options.keys, metadata);
@@ -126,7 +140,23 @@ export function planLoad(options: LoadOptions): LoadPlan {
   if (!BALANCINGS.includes(balancing)) {
     throw new LoadOptionsError(`--balancing must be one of ${BALANCINGS.join(', ')}, got ${JSON.stringify(balancing)}`);
   }
-  return { target, concurrency, rate, limit, deadlineMs, metadata, keys, workers, name, balancing };
+  return { target, concurrency, rate, catchUp: options.catchUp ?? true, limit, deadlineMs, metadata, keys, workers, name, balancing };
+}
+
+/** The run's limit from durationS, count and untilStopped, at most one of which may be given. */
+function checkLimit(options: LoadOptions): LoadLimit {
+  const given = [
+    options.durationS !== undefined && '--duration',
+    options.count !== undefined && '--count',
+    options.untilStopped === true && '--until-stopped',
+  ].filter((flag) => flag !== false);
+  if (given.length > 1) {
+    const names = `${given.slice(0, -1).join(', ')} and ${given.at(-1)}`;
+    throw new LoadOptionsError(`${names} cannot be used together: exactly one of them decides when the run ends`);
+  }
+  if (options.untilStopped === true) return { kind: 'until-stopped' };
+  if (options.count !== undefined) return { kind: 'count', calls: checkNumber(NUMBER_RULES.count, options.count) };
+  return { kind: 'duration', ms: Math.round(checkNumber(NUMBER_RULES.durationS, options.durationS ?? LOAD_DEFAULTS.durationS) * 1000) };
 }
 
 /**

@@ -1,5 +1,10 @@
+/**
+ * The report of a finished run as data: what was asked, what was sent and how it ended, throughput, latency
+ * percentiles, which hosts answered and, with a key header, which hosts answered each key. Building it checks the
+ * accounting, so a report whose numbers do not add up is never handed out.
+ */
+import { summarizeLatency, type LatencySummary } from './load-histogram.js';
 import type { LoadPlan } from './load-options.js';
-import { summarizeLatency, type LatencySummary } from './latency-histogram.js';
 import type { TallyData } from './load-tally.js';
 
 /** One hostname's share of the OK calls. */
@@ -31,12 +36,12 @@ export interface LoadReport {
   concurrency: number;
   /** Calls per second asked for (open loop); null in a closed loop. */
   rate: number | null;
-  /** The limit the run had: seconds of sending, or a total call count (the other is null). */
+  /** The limit the run had: seconds of sending, or a total call count (the other is null); both null = until stopped. */
   plannedDurationS: number | null;
   plannedCount: number | null;
   deadlineMs: number;
   workers: number;
-  /** Stopped early (signal or abort): the counts cover only what was sent until then. */
+  /** Stopped early (signal or abort): the counts cover only what was sent until then. Never for a run until stopped. */
   interrupted: boolean;
   /** From the first call's start to the last call's end, in seconds. */
   durationS: number;

@@ -1,3 +1,8 @@
+/**
+ * The counts of a run, kept in one place so they always add up: each started call settles exactly once, so
+ * sent == ok + failed + inFlight at every moment and sent == ok + failed once the run is over. Per-host and per-key
+ * maps and latency histograms go with the counts, in a form that crosses a thread boundary and merges across shards.
+ */
 import type { CallResult } from '../greeter-call.js';
 import {
   createLatencyHistogram,
@@ -6,7 +11,7 @@ import {
   mergeHistograms,
   recordLatencyMs,
   type Histogram,
-} from './latency-histogram.js';
+} from './load-histogram.js';
 
 /** Counters of a load run (or of one worker's share); sent == ok + failed + inFlight always holds. */
 export interface TallyData {

@@ -1,8 +1,12 @@
-import { LoadHelpRequested, parseLoadArgs, type LoadCliConfig } from './load-cli-options.js';
+/**
+ * The `npm run load` program (and `node dist/client/src/load/main.js` in the image): parses the flags, runs one
+ * load, prints its report on stdout and progress on stderr, and turns signals into stop and cancel. A bad flag is
+ * one line and exit 2; only a bug prints a stack.
+ */
+import { formatProgressLine, LoadHelpRequested, parseLoadArgs, wantsProgressLine, type LoadCliConfig } from './load-cli.js';
 import { LoadOptionsError } from './load-options.js';
-import { formatProgressLine, wantsProgressLine } from './progress-line.js';
-import { formatLoadReportJson, formatLoadReportText } from './report-format.js';
-import { runLoadPlan } from './run-load.js';
+import { formatLoadReportJson, formatLoadReportText } from './load-report-format.js';
+import { runLoadPlan } from './load-run.js';
 
 const PROGRAM = 'grpc-load';
 

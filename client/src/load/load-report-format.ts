@@ -1,4 +1,8 @@
-import type { LatencySummary } from './latency-histogram.js';
+/**
+ * A load report as people and programs read it: a few text lines (plan, counts, throughput, a latency table,
+ * per-host bars, keys) or one JSON object. Pure functions, so their exact output is tested.
+ */
+import type { LatencySummary } from './load-histogram.js';
 import type { KeyReport, LoadReport } from './load-report.js';
 
 /** Width of the per-host share bar, as in the worker client's summary. */
@@ -28,7 +32,12 @@ function planLine(report: LoadReport): string {
     report.rate === null
       ? `closed loop, concurrency ${report.concurrency}`
       : `open loop ${report.rate}/s, concurrency cap ${report.concurrency}`;
-  const limit = report.plannedCount !== null ? `count ${report.plannedCount}` : `duration ${report.plannedDurationS}s`;
+  const limit =
+    report.plannedCount !== null
+      ? `count ${report.plannedCount}`
+      : report.plannedDurationS !== null
+        ? `duration ${report.plannedDurationS}s`
+        : 'until stopped';
   const workers = `${report.workers} worker${report.workers === 1 ? '' : 's'}`;
   return `grpc-load ${report.target}  ${mode}, ${workers}, ${limit}, deadline ${report.deadlineMs}ms`;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, HelpRequested, parseClientConfig } from '../../client/src/config.js';
+import { planLoad } from '../../client/src/load/load-options.js';
+import {
+  ConfigError,
+  DEFAULTS,
+  HelpRequested,
+  maxInFlightFor,
+  parseClientConfig,
+  workerLoadOptions,
+} from '../../client/src/worker-config.js';
 
 /** The one-line message parseClientConfig throws for these inputs (main prefixes it with "grpc-client: "). */
 function errorFor(argv: string[], env: NodeJS.ProcessEnv = {}): string {
@@ -80,6 +88,7 @@ describe('parseClientConfig', () => {
   it('accepts bracketed IPv6 and dns: targets', () => {
     expect(parseClientConfig(['--target', '[::1]:5000'], {}).target).toBe('[::1]:5000');
     expect(parseClientConfig(['--target', 'dns:///envoy:5000'], {}).target).toBe('dns:///envoy:5000');
+    expect(parseClientConfig(['--target', 'ipv4:127.0.0.1:5000,127.0.0.1:5001'], {}).target).toBe('ipv4:127.0.0.1:5000,127.0.0.1:5001');
   });
 
   it.each([
@@ -134,5 +143,42 @@ describe('parseClientConfig', () => {
     expect(caught).toBeInstanceOf(HelpRequested);
     expect((caught as HelpRequested).helpText).toContain('Usage: grpc-client [options]');
     expect((caught as HelpRequested).helpText).toContain('CALL_DEADLINE_MS');
+  });
+});
+
+describe('maxInFlightFor', () => {
+  it('allows the calls one deadline can overlap, plus one', () => {
+    expect(maxInFlightFor(1000, 2000)).toBe(3);
+    expect(maxInFlightFor(50, 2000)).toBe(41);
+    expect(maxInFlightFor(300, 1000)).toBe(5);
+  });
+
+  it('stays within the load loop\'s concurrency limit', () => {
+    expect(maxInFlightFor(1, 2_147_483_647)).toBe(10_000);
+  });
+});
+
+describe('workerLoadOptions', () => {
+  it('one call per interval in this thread, capped in flight, for --count calls', () => {
+    const config = parseClientConfig(['--target', 'envoy:5000', '--interval', '50', '--count', '10', '--name', 'w'], {});
+    expect(workerLoadOptions(config)).toEqual({
+      target: 'envoy:5000',
+      rate: 20,
+      catchUp: false,
+      concurrency: 41,
+      count: 10,
+      deadlineMs: 2000,
+      name: 'w',
+      workers: 1,
+    });
+  });
+
+  it('with --count 0 runs until stopped, and every accepted config is a plan the loop accepts', () => {
+    const config = parseClientConfig([], {});
+    expect(planLoad(workerLoadOptions(config))).toMatchObject({ rate: 1, concurrency: 3, limit: { kind: 'until-stopped' }, workers: 1 });
+    const extremes = parseClientConfig(['--interval', '1', '--deadline', '2147483647', '--target', 'dns:///envoy:5000'], {});
+    expect(planLoad(workerLoadOptions(extremes))).toMatchObject({ rate: 1000, concurrency: 10_000 });
+    const slowest = parseClientConfig(['--interval', '2147483647', '--deadline', '1'], {});
+    expect(planLoad(workerLoadOptions(slowest)).rate).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,10 @@
+/**
+ * The worker client's settings from flags and env vars (a flag wins over its env var), checked once at start-up so
+ * a mistake is one ConfigError line and exit 2 before any call is made, never a stack trace mid-run; and what they
+ * mean for the load loop the worker runs on (its rate, in-flight cap and limit).
+ */
 import { Command } from 'commander';
+import { checkTarget, LoadOptionsError, NUMBER_RULES, type LoadOptions } from './load/load-options.js';
 import { parseQuietly } from './parse-quietly.js';
 
 /** Output style of every line the client prints. */
@@ -114,12 +120,14 @@ function parseInteger(raw: RawValue, min: number, max: number, expected: string)
 }
 
 function parseTarget(raw: RawValue): string {
-  // gRPC also accepts a scheme such as dns:///host:port; the host:port part is what must be well formed.
-  const address = raw.value.replace(/^(dns|ipv4|ipv6):(\/\/[^/]*\/)?/, '');
-  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d+)$/.exec(address);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || !(port >= 1 && port <= 65535)) throw invalid(raw, 'host:port with a port from 1 to 65535');
-  return raw.value;
+  // The load loop's own check (host:port, optionally behind dns:, ipv6: or an ipv4: list), so the worker accepts
+  // exactly the targets its loop will, and the message names the flag or env var the user set.
+  try {
+    return checkTarget(raw.value, raw.source);
+  } catch (error) {
+    if (error instanceof LoadOptionsError) throw new ConfigError(error.message);
+    throw error;
+  }
 }
 
 function parseName(raw: RawValue): string {
@@ -141,3 +149,29 @@ function toKebab(camel: string): string {
   return camel.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
+/**
+ * The in-flight cap for a deadline and interval: a call lasts at most its deadline, so at most ceil(deadline /
+ * interval) calls overlap on a steady schedule; one more absorbs timer jitter. It is held to the load loop's own
+ * limit on concurrency, which only a deadline about 10000 times the interval reaches; the start line shows it.
+ */
+export function maxInFlightFor(intervalMs: number, deadlineMs: number): number {
+  return Math.min(Math.ceil(deadlineMs / intervalMs) + 1, NUMBER_RULES.concurrency.max);
+}
+
+/**
+ * The load the worker runs: one call per interval on runLoad's open-loop schedule, in this thread (so each call
+ * and each skip can be logged as it happens), for --count calls or, with 0, until a signal stops it.
+ */
+export function workerLoadOptions(config: ClientConfig): LoadOptions {
+  return {
+    target: config.target,
+    rate: 1000 / config.intervalMs,
+    // After a stall (a paused container, a busy host) the worker goes on with the next call instead of a burst.
+    catchUp: false,
+    concurrency: maxInFlightFor(config.intervalMs, config.deadlineMs),
+    ...(config.count > 0 ? { count: config.count } : { untilStopped: true }),
+    deadlineMs: config.deadlineMs,
+    name: config.name,
+    workers: 1,
+  };
+}

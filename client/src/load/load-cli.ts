@@ -1,6 +1,12 @@
+/**
+ * What `npm run load` reads and writes besides the report: its flags (and ENVOY_ADDRESS) turned into LoadOptions,
+ * with strict number formats because Number() would accept "", "1e3" and "0x10", and the one progress line a second
+ * it prints on stderr during a longer run. The checks themselves are load-options.ts's, shared with runLoad.
+ */
 import { Command } from 'commander';
 import { parseQuietly } from '../parse-quietly.js';
 import { checkTarget, LOAD_DEFAULTS, LoadOptionsError, NUMBER_RULES, planLoad, type LoadOptions, type LoadPlan } from './load-options.js';
+import type { LoadProgress } from './load-run.js';
 
 /** What `npm run load` was asked to do. */
 export interface LoadCliConfig {
@@ -29,6 +35,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     rate?: string;
     duration?: string;
     count?: string;
+    untilStopped?: boolean;
     deadline?: string;
     metadata: string[];
     keyHeader?: string;
@@ -51,6 +58,7 @@ export function parseLoadArgs(argv: readonly string[], env: NodeJS.ProcessEnv): 
     rate: decimalFlag(flags.rate, NUMBER_RULES.rate),
     durationS: decimalFlag(flags.duration, NUMBER_RULES.durationS),
     count: integerFlag(flags.count, NUMBER_RULES.count),
+    untilStopped: flags.untilStopped,
     deadlineMs: integerFlag(flags.deadline, NUMBER_RULES.deadlineMs),
     metadata: flags.metadata.map(parseMetadataPair),
     keyHeader: flags.keyHeader,
@@ -71,8 +79,9 @@ function buildProgram(): Command {
     .option('--target <host:port>', `gRPC target (env ENVOY_ADDRESS, default ${LOAD_DEFAULTS.target})`)
     .option('--concurrency <n>', `calls in flight at most; closed loop: n lanes (default ${LOAD_DEFAULTS.concurrency})`)
     .option('--rate <r>', 'open loop: start r calls per second on a fixed schedule; a call due while --concurrency calls are in flight is skipped and counted')
-    .option('--duration <s>', `seconds of sending (default ${LOAD_DEFAULTS.durationS}; not with --count)`)
-    .option('--count <n>', 'total calls to send (not with --duration)')
+    .option('--duration <s>', `seconds of sending (default ${LOAD_DEFAULTS.durationS}; not with --count or --until-stopped)`)
+    .option('--count <n>', 'total calls to send (not with --duration or --until-stopped)')
+    .option('--until-stopped', 'send until SIGINT/SIGTERM (not with --duration or --count)')
     .option('--deadline <ms>', `deadline of each call (default ${LOAD_DEFAULTS.deadlineMs})`)
     .option('--metadata <key=value>', 'header sent on every call (repeatable)', (value: string, all: string[]) => [...all, value], [])
     .option('--key-header <name>', 'with --keys: call i sends <name>: key-<i % keys>; the report maps each key to its hosts')
@@ -113,3 +122,23 @@ function invalid(raw: string, rule: FlagRule): LoadOptionsError {
   return new LoadOptionsError(`${rule.flag} must be ${rule.expected}, got ${JSON.stringify(raw)}`);
 }
 
+/** Runs at least this long (planned, or so far) print a progress line each second; shorter ones stay quiet. */
+export const PROGRESS_AFTER_S = 3;
+
+/** Whether this progress report should be printed: the run is planned to, or already did, last over 3 s. */
+export function wantsProgressLine(progress: LoadProgress): boolean {
+  return (progress.plannedDurationS ?? 0) > PROGRESS_AFTER_S || progress.elapsedS > PROGRESS_AFTER_S;
+}
+
+/** One progress line, e.g. `load  5s/10s  sent=512 ok=510 failed=2 rate=101/s p99=4.2ms`. */
+export function formatProgressLine(progress: LoadProgress): string {
+  const elapsed = `${Math.round(progress.elapsedS)}s`;
+  const time = progress.plannedDurationS !== null ? `${elapsed}/${formatSeconds(progress.plannedDurationS)}` : elapsed;
+  const sent = progress.plannedCount !== null ? `${progress.sent}/${progress.plannedCount}` : String(progress.sent);
+  const p99 = progress.p99Ms === null ? '-' : `${progress.p99Ms.toFixed(1)}ms`;
+  return `load  ${time}  sent=${sent} ok=${progress.ok} failed=${progress.failed} rate=${Math.round(progress.ratePerS)}/s p99=${p99}`;
+}
+
+function formatSeconds(seconds: number): string {
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)}s`;
+}
