@@ -3,8 +3,7 @@
 // runtime faults under steady load with no failed call, and the admin on 127.0.0.1 only.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Docker from 'dockerode';
-import { runLoad } from '../../client/src/load/run-load.js';
-import type { LoadReport } from '../../client/src/load/load-report.js';
+import { runLoad, type LoadReport } from '../../client/src/index.js';
 import { clusterHosts } from '../../scripts/envoy/admin.js';
 import { CLUSTER_NAME } from '../../scripts/envoy/config.js';
 import { pollUntil } from '../../scripts/stack/poll-until.js';

@@ -4,8 +4,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { expect, test } from 'vitest';
 import type { GreeterClient } from '../../gen/greeter/v1/greeter.js';
-import { callGreeter, createGreeterClient } from '../../client/src/greeter-call.js';
-import { runLoad } from '../../client/src/load/run-load.js';
+import { callGreeter, createGreeterClient, runLoad } from '../../client/src/index.js';
 import { runningStaticResources, serverInfo, stats } from '../../scripts/envoy/admin.js';
 import { policyOf, type PolicyChoice } from '../../scripts/envoy/policy.js';
 import { useLocalStack } from '../helpers/local-stack-fixture.js';
