@@ -10,9 +10,26 @@
 import { setMaxListeners } from 'node:events';
 import { Metadata } from '@grpc/grpc-js';
 import { callGreeter, createGreeterClient, unexpectedFailure, type CallResult } from '../greeter-call.js';
-import type { LoadPlan } from './load-options.js';
-import type { ShardPlan } from './load-shards.js';
+import type { LoadLimit, LoadPlan } from './load-options.js';
 import { LoadTally, type TallyData } from './load-tally.js';
+
+/** One worker's part of a run: its own channel, its share of the concurrency and of the calls. */
+export interface ShardPlan {
+  position: ShardPosition;
+  /** This shard's calls in flight at most (and closed-loop lanes). */
+  concurrency: number;
+  /** The whole run's rate; the shard keeps its own slots of that one schedule (see load-loop.ts). */
+  rate: number | null;
+  catchUp: boolean;
+  /** A duration applies to every shard as is; a count is this shard's share of the total. */
+  limit: LoadLimit;
+  keys: LoadPlan['keys'];
+  target: string;
+  deadlineMs: number;
+  metadata: Array<[string, string]>;
+  name: string;
+  balancing: LoadPlan['balancing'];
+}
 
 /** Makes one call carrying `key` (the key header value, if any); must settle, as CANCELLED soon after `signal` aborts. */
 export type ShardCall = (key: string | undefined, signal: AbortSignal) => Promise<CallResult>;

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { loopOnChannel, type LoopEvents, type ShardPosition, type ShardResult } from './load-loop.js';
+import { loopOnChannel, type LoopEvents, type ShardPlan, type ShardResult } from './load-loop.js';
 import type { LoadLimit, LoadPlan } from './load-options.js';
 import { fromWire, LoadTally, type TallyData, type WireTally } from './load-tally.js';
 
@@ -28,24 +28,6 @@ export interface LoadShard {
   progress(): TallyData;
   /** Releases what the shard holds (its thread); safe to call more than once. */
   close(): Promise<void>;
-}
-
-/** One worker's part of a run: its own channel, its share of the concurrency and of the calls. */
-export interface ShardPlan {
-  position: ShardPosition;
-  /** This shard's calls in flight at most (and closed-loop lanes). */
-  concurrency: number;
-  /** The whole run's rate; the shard keeps its own slots of that one schedule (see load-loop.ts). */
-  rate: number | null;
-  catchUp: boolean;
-  /** A duration applies to every shard as is; a count is this shard's share of the total. */
-  limit: LoadLimit;
-  keys: LoadPlan['keys'];
-  target: string;
-  deadlineMs: number;
-  metadata: Array<[string, string]>;
-  name: string;
-  balancing: LoadPlan['balancing'];
 }
 
 /**

@@ -4,8 +4,8 @@
  * from a module path, and this module must do nothing but serve that one thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loopOnChannel } from './load-loop.js';
-import type { MainToThread, ShardPlan, ThreadToMain } from './load-shards.js';
+import { loopOnChannel, type ShardPlan } from './load-loop.js';
+import type { MainToThread, ThreadToMain } from './load-shards.js';
 import { toWire } from './load-tally.js';
 
 // Often enough for a per-second progress line that is never more than a quarter second behind.
