@@ -115,7 +115,9 @@ export class DockerDriver implements LabDriver {
 
   async scale(replicas: number): Promise<void> {
     // --no-recreate: the replicas that stay keep running (and keep their faults); exited ones are started again.
-    await this.compose(['up', '-d', '--no-recreate', '--scale', `${SERVICE}=${replicaCount(replicas, 0)}`]);
+    // --no-deps and the service alone: Envoy's depends_on (healthy replicas) is not asked again, so a replica a user
+    // set NOT_SERVING (unhealthy to Docker too) cannot make the scale fail.
+    await this.compose(['up', '-d', '--no-deps', '--no-recreate', '--scale', `${SERVICE}=${replicaCount(replicas, 0)}`, SERVICE]);
   }
 
   async replicas(): Promise<LabReplica[]> {

@@ -78,7 +78,7 @@ describe('docker compose up --build --scale grpc-server=3', () => {
     expect(envoyLines.some((line) => line.startsWith('{"attempts":'))).toBe(true);
   });
 
-  test('every container runs as a non-root user, read-only, with no capabilities and no Docker socket', async () => {
+  test('every container runs as a non-root user, read-only, with no capabilities, no new privileges, limits and no Docker socket', async () => {
     const list = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${project.name}`] } });
     expect(list.length).toBe(5);
     for (const summary of list) {
@@ -87,6 +87,9 @@ describe('docker compose up --build --scale grpc-server=3', () => {
       expect(info.Config.User, `${name} user`).not.toMatch(/^(|0|root)(:|$)/);
       expect(info.HostConfig.ReadonlyRootfs, `${name} read-only`).toBe(true);
       expect(info.HostConfig.CapDrop, `${name} cap_drop`).toEqual(['ALL']);
+      expect(info.HostConfig.CapAdd ?? [], `${name} cap_add`).toEqual([]);
+      expect(info.HostConfig.Privileged, `${name} privileged`).toBe(false);
+      expect(info.HostConfig.SecurityOpt, `${name} security_opt`).toContain('no-new-privileges:true');
       expect(info.HostConfig.Memory, `${name} memory limit`).toBeGreaterThan(0);
       expect(info.HostConfig.PidsLimit, `${name} pids limit`).toBeGreaterThan(0);
       expect(info.HostConfig.NanoCpus, `${name} cpu limit`).toBeGreaterThan(0);

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runLoad } from '../../client/src/index.js';
 import type { DockerDriver } from '../../scripts/drivers/index.js';
 import { projectRoot, runningPolicy, serverInfo } from '../../scripts/envoy/index.js';
-import { ManagedProcess } from '../../scripts/stack/index.js';
+import Docker from 'dockerode';
+import { ManagedProcess, pollUntil } from '../../scripts/stack/index.js';
 import { ComposeProject } from '../helpers/compose-project.js';
 import { testEveryExperiment } from '../helpers/experiment-run.js';
 
@@ -69,6 +70,21 @@ describe('lab CLI on the Compose project', () => {
     await project.waitForHealthy(3);
   });
 });
+
+test('scale works while a replica is NOT_SERVING, which Docker then calls unhealthy', async () => {
+  const docker = new Docker();
+  await driver.setFaults('grpc-server-3', { health: 'NOT_SERVING' });
+  const id = (await docker.listContainers({ filters: { name: [`${project.name}-grpc-server-3`] } }))[0]?.Id ?? '';
+  await pollUntil('Docker to mark it unhealthy', async () => (await docker.getContainer(id).inspect()).State.Health?.Status === 'unhealthy', {
+    timeoutMs: 30_000,
+    intervalMs: 500,
+  });
+  await driver.scale(4);
+  expect((await driver.replicas()).map((r) => r.state)).toEqual(['running', 'running', 'running', 'running']);
+  await driver.setFaults('grpc-server-3', { health: 'SERVING' });
+  await driver.scale(3);
+  await project.waitForHealthy(3);
+}, 90_000);
 
 describe('a policy switch under Compose', () => {
   test('is a hot restart of Envoy: options kept, read back from Envoy, 0 of ~200 calls/s lost', async () => {

@@ -1,21 +1,19 @@
-// Reads what the contract test needs from a Dockerfile without building it: each stage's base image (with the
-// global ARG defaults substituted) and the user the final image runs as.
+// Reads what the static checks need from a Dockerfile without building it: each stage's base image (with the
+// global ARG defaults substituted) and the build-context paths it copies.
 
-/** One build stage: the image it starts FROM and the USER instructions inside it. */
+/** One build stage: the image it starts FROM, and its name. */
 export interface DockerfileStage {
   /** The base as written after substitution, e.g. "node:22.11.0-bookworm-slim" or an earlier stage's name. */
   from: string;
   alias: string | undefined;
   /** True when `from` names an earlier stage rather than an image from a registry. */
   fromStage: boolean;
-  users: string[];
 }
 
-/** The stages of a Dockerfile, the user its final image runs as (undefined: the base image's default), and the
- * build-context paths its COPY/ADD instructions read (not those copied --from another stage). */
+/** The stages of a Dockerfile and the build-context paths its COPY/ADD instructions read (not those copied
+ * --from another stage). */
 export interface DockerfileFacts {
   stages: DockerfileStage[];
-  finalUser: string | undefined;
   contextSources: string[];
 }
 
@@ -63,14 +61,12 @@ export function readDockerfile(text: string): DockerfileFacts {
       const asIndex = words.findIndex((word) => word.toUpperCase() === 'AS');
       const alias = asIndex >= 0 ? words[asIndex + 1] : undefined;
       const fromStage = stages.some((stage) => stage.alias !== undefined && stage.alias === from);
-      stages.push({ from, alias, fromStage, users: [] });
-    } else if (upper === 'USER') {
-      stages[stages.length - 1]?.users.push(rest.join(' '));
+      stages.push({ from, alias, fromStage });
     } else if (upper === 'COPY' || upper === 'ADD') {
       contextSources.push(...copySources(instruction.slice(keyword.length).trim()));
     }
   }
-  return { stages, finalUser: finalUserOf(stages), contextSources };
+  return { stages, contextSources };
 }
 
 // The sources of one COPY/ADD (shell or JSON form), or none when it copies from another stage or image.
@@ -85,26 +81,4 @@ function copySources(argumentsText: string): string[] {
   const words = rest.startsWith('[') ? (JSON.parse(rest) as string[]) : rest.split(/\s+/);
   // The last word is the destination; URLs (ADD) do not come from the build context.
   return words.slice(0, -1).filter((source) => !/^[a-z]+:\/\//.test(source));
-}
-
-// The final stage's last USER; a stage built FROM an earlier stage inherits that stage's user.
-function finalUserOf(stages: DockerfileStage[]): string | undefined {
-  let stage = stages[stages.length - 1];
-  const seen = new Set<DockerfileStage>();
-  while (stage && !seen.has(stage)) {
-    seen.add(stage);
-    const last = stage.users[stage.users.length - 1];
-    if (last !== undefined) return last;
-    if (!stage.fromStage) return undefined;
-    const parentName = stage.from;
-    stage = stages.find((candidate) => candidate.alias === parentName);
-  }
-  return undefined;
-}
-
-/** True for a user spec that is root: "root", "0", "root:x", "0:x" (the group does not matter). */
-export function isRootUser(user: string | undefined): boolean {
-  if (user === undefined) return true;
-  const name = user.split(':')[0]?.trim() ?? '';
-  return name === '' || name === 'root' || name === '0';
 }
