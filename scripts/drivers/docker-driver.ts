@@ -21,7 +21,8 @@ const LABEL_PROJECT = 'com.docker.compose.project';
 const LABEL_SERVICE = 'com.docker.compose.service';
 const LABEL_NUMBER = 'com.docker.compose.container-number';
 const LABEL_ONEOFF = 'com.docker.compose.oneoff';
-/** Ports inside the envoy container (envoy.yaml); the host side is whatever Compose published them on. */
+/** Ports inside the containers (envoy.yaml, docker-compose.yml); the host side is whatever Compose published. */
+const REPLICA_GRPC_PORT = 8080;
 const ENVOY_GRPC_PORT = 5000;
 const ENVOY_ADMIN_PORT = 9901;
 /** The control CLI, on PATH in the server image. */
@@ -114,14 +115,28 @@ export class DockerDriver implements LabDriver {
   }
 
   async scale(replicas: number): Promise<void> {
+    const before = new Set((await this.containers()).filter((r) => r.state === 'running').map((r) => r.address));
     // --no-recreate: the replicas that stay keep running (and keep their faults); exited ones are started again.
     // --no-deps and the service alone: Envoy's depends_on (healthy replicas) is not asked again, so a replica a user
     // set NOT_SERVING (unhealthy to Docker too) cannot make the scale fail.
     await this.compose(['up', '-d', '--no-deps', '--no-recreate', '--scale', `${SERVICE}=${replicaCount(replicas, 0)}`, SERVICE]);
+    // Compose returns once the containers run; Envoy finds them at its next DNS refresh and first health check.
+    const added = (await this.containers()).filter((r) => r.state === 'running' && !before.has(r.address));
+    const adminUrl = await this.adminUrl();
+    await pollUntil(
+      `Envoy to see ${replicas} replicas, the new ones healthy`,
+      async () => {
+        const hosts = await clusterHosts(adminUrl, CLUSTER_NAME);
+        return hosts.length === replicas && added.every((r) => hosts.find((h) => h.address === `${r.address}:${r.port}`)?.healthy);
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    ).catch((error: unknown) => {
+      throw new LabError(messageOf(error));
+    });
   }
 
   async replicas(): Promise<LabReplica[]> {
-    return (await this.containers()).map(({ name, address, state }) => ({ name, address, state }));
+    return (await this.containers()).map(({ name, address, port, state }) => ({ name, address, port, state }));
   }
 
   async kill(name: string): Promise<void> {
@@ -271,6 +286,7 @@ export class DockerDriver implements LabDriver {
       number,
       name,
       address: projectAddress(summary, project),
+      port: REPLICA_GRPC_PORT,
       state: summary.State === 'running' || summary.State === 'paused' ? summary.State : 'exited',
     }));
   }

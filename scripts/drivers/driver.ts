@@ -11,8 +11,10 @@ export interface LabReplica {
    * as `docker compose ps` shows it), or grpc-server-2 for a local process. Verbs also take the short form.
    */
   name: string;
-  /** IPv4 address the replica listens on, as Envoy's /clusters shows it (without the port). */
+  /** IPv4 address the replica listens on ('' once a container has exited). */
   address: string;
+  /** Its gRPC port: with the address, the host Envoy's /clusters lists for it. */
+  port: number;
   state: 'running' | 'paused' | 'exited';
 }
 
@@ -37,7 +39,10 @@ export interface LabDriver {
   up(replicas: number): Promise<void>;
   /** Stops and removes everything the lab started. */
   down(): Promise<void>;
-  /** Sets the number of greeter replicas. */
+  /**
+   * Sets the number of greeter replicas; resolves once Envoy sees exactly that many hosts and every new one healthy
+   * (an old one a user made NOT_SERVING does not hold it up).
+   */
   scale(replicas: number): Promise<void>;
   /** The replicas, sorted by number. */
   replicas(): Promise<LabReplica[]>;

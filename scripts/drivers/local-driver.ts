@@ -86,7 +86,7 @@ export class LocalDriver implements LabDriver {
   }
 
   async replicas(): Promise<LabReplica[]> {
-    return (await this.info()).replicas.map((r) => ({ name: r.name, address: r.address, state: r.state }));
+    return (await this.info()).replicas.map((r) => ({ name: r.name, address: r.address, port: r.port, state: r.state }));
   }
 
   async kill(name: string): Promise<void> {

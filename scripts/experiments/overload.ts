@@ -29,8 +29,9 @@ export const overloadExperiment: Experiment = {
 
     t.atLeast('circuit-breaker overflows', shed, 1, '');
     t.exactly('failures other than UNAVAILABLE', report.failed - unavailable, 0, 'calls');
-    // Every UNAVAILABLE is an overflow: the shed calls never reached a replica (1 of slack for a counter read mid-call).
-    t.atMost('UNAVAILABLE calls not counted as overflows', Math.abs(unavailable - shed), 1, 'calls');
+    // Every UNAVAILABLE is an overflow: the shed calls never reached a replica. Envoy also counts other clients' calls
+    // it shed meanwhile (under Compose the worker client calls once a second), hence a relative bound.
+    t.atMost('UNAVAILABLE calls and overflows differ by, relative', Math.abs(unavailable - shed) / Math.max(1, shed), 0.01, 'x');
     t.atLeast('calls that succeeded', report.ok, 1, 'calls');
     t.figure('p99 of the calls that succeeded', report.latencyMs.ok?.p99, 'ms');
     t.chart('What happened to the calls', 'calls', [

@@ -69,10 +69,7 @@ export class Trial {
 
   /** The running replicas, in order, each with its Envoy host. */
   async replicas(): Promise<ReplicaHost[]> {
-    const hosts = (await clusterHosts(this.adminUrl, CLUSTER_NAME)).map((h) => h.address);
-    return (await this.driver.replicas())
-      .filter((r) => r.state === 'running')
-      .map((r) => ({ ...r, host: hosts.find((h) => h.startsWith(`${r.address}:`)) ?? `${r.address}:?` }));
+    return (await this.driver.replicas()).filter((r) => r.state === 'running').map((r) => ({ ...r, host: `${r.address}:${r.port}` }));
   }
 
   /** The n-th running replica (1-based), as `docker compose exec --index n` numbers them. */
@@ -149,6 +146,16 @@ export class Trial {
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );
+  }
+
+  /**
+   * Judges that no call of this trial's loads failed (the figure `name`), and notes the failures by status when
+   * some did: what a lost call was is the first thing to ask of a failed run.
+   */
+  async noFailedCalls(name = 'failed calls'): Promise<boolean> {
+    const { failed, failedByCode } = await this.calls();
+    if (failed > 0) this.note(`${name}: ${Object.entries(failedByCode).map(([code, n]) => `${code} ${n}`).join(', ')}`);
+    return this.exactly(name, failed, 0, 'calls');
   }
 
   /** A figure judged: at most `bound`. An undefined value (it never happened) fails. */
