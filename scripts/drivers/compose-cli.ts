@@ -12,8 +12,11 @@ export interface ComposeResult {
   stderr: string;
 }
 
-/** Runs `docker compose <project and file flags> ...args`; rejects only when it could not run or timed out. */
-export type ComposeRunner = (args: string[]) => Promise<ComposeResult>;
+/**
+ * Runs `docker compose -f <file> ...args` (with `env` added to the environment Compose sees); rejects only when it
+ * could not run or timed out.
+ */
+export type ComposeRunner = (args: string[], env?: Record<string, string>) => Promise<ComposeResult>;
 
 /** How to reach the one Compose project the lab drives. */
 export interface ComposeRunnerOptions {
@@ -39,11 +42,11 @@ const KILL_GRACE_MS = 5_000;
 export function createComposeRunner(options: ComposeRunnerOptions): ComposeRunner {
   const [program, ...leading] = options.command ?? ['docker', 'compose'];
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  return (args) =>
+  return (args, extraEnv = {}) =>
     new Promise<ComposeResult>((resolve, reject) => {
       const child = spawn(program, [...leading, '-f', options.composeFile, ...args], {
         cwd: path.dirname(options.composeFile),
-        env: options.env ?? process.env,
+        env: { ...(options.env ?? process.env), ...extraEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';

@@ -6,14 +6,23 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { clusterHosts, serverInfo, envoyYamlPath, projectRoot, CLUSTER_NAME, derivePolicyConfig, PolicyChoiceError, runningPolicy, type PolicyChoice } from '../envoy/index.js';
-import { pollUntil } from '../stack/index.js';
+import { messageOf } from '../cli/command-line.js';
+import {
+  CLUSTER_NAME,
+  clusterHosts,
+  derivePolicyConfig,
+  envoyYamlPath,
+  PolicyChoiceError,
+  projectRoot,
+  runningPolicy,
+  serverInfo,
+  type PolicyChoice,
+} from '../envoy/index.js';
+import { MAX_REPLICAS, pollUntil } from '../stack/index.js';
 import { composeErrorLine, createComposeRunner, type ComposeRunner } from './compose-cli.js';
 import { demultiplex, readMultiplexed } from './docker-stream-demux.js';
-import { LabError, type LabDriver, type LabReplica } from './driver.js';
-import { parseFaultPatch, FaultPatchError, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
-import { messageOf } from '../cli/command-line.js';
-import { MAX_REPLICAS } from '../stack/index.js';
+import { LabError, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
+import { FaultPatchError, parseFaultPatch, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
 
 const SERVICE = 'grpc-server';
 const ENVOY_SERVICE = 'envoy';
@@ -24,7 +33,7 @@ const LABEL_ONEOFF = 'com.docker.compose.oneoff';
 /** Ports inside the containers (envoy.yaml, docker-compose.yml); the host side is whatever Compose published. */
 const REPLICA_GRPC_PORT = 8080;
 const ENVOY_GRPC_PORT = 5000;
-const ENVOY_ADMIN_PORT = 9901;
+const ENVOY_ADMIN_PORT = 9902; // envoy.yaml's admin_readonly listener: the admin's GET pages, the lab reads no more
 /** The control CLI, on PATH in the server image. */
 const CONTROL_CLI = 'greeterctl';
 /** Where hot-restart.sh reads the next config (its ENVOY_NEXT_CONFIG default, on the container's tmpfs). */
@@ -106,8 +115,16 @@ export class DockerDriver implements LabDriver {
     return `Compose project ${await this.project()}`;
   }
 
-  async up(replicas: number): Promise<void> {
-    await this.compose(['up', '-d', '--build', '--scale', `${SERVICE}=${replicaCount(replicas, 1)}`]);
+  async up(replicas: number, ports: UpPorts = {}): Promise<void> {
+    if (ports.server !== undefined) {
+      throw new LabError('--server-port is for local processes: each Compose replica listens on 8080 at its own address', 2);
+    }
+    // Exactly what `PORT_PROXY=... PORT_ADMIN=... docker compose up` would publish.
+    const env = {
+      ...(ports.proxy === undefined ? {} : { PORT_PROXY: String(ports.proxy) }),
+      ...(ports.admin === undefined ? {} : { PORT_ADMIN: String(ports.admin) }),
+    };
+    await this.compose(['up', '-d', '--build', '--scale', `${SERVICE}=${replicaCount(replicas, 1)}`], env);
   }
 
   async down(): Promise<void> {
@@ -349,8 +366,8 @@ export class DockerDriver implements LabDriver {
     return parseState(replica.name, await this.exec(replica, [CONTROL_CLI, '--json', ...verb], 'run the control CLI'));
   }
 
-  private async compose(args: string[]): Promise<void> {
-    const result = await this.options.runCompose(args);
+  private async compose(args: string[], env?: Record<string, string>): Promise<void> {
+    const result = await this.options.runCompose(args, env);
     if (result.code !== 0) throw new LabError(`docker compose ${args[0]} failed: ${composeErrorLine(result.stderr)}`);
   }
 

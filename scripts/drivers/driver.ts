@@ -18,6 +18,14 @@ export interface LabReplica {
   state: 'running' | 'paused' | 'exited';
 }
 
+/** Host ports for `up`; each left out keeps its default (5000, 9901, 8080). */
+export interface UpPorts {
+  proxy?: number;
+  admin?: number;
+  /** The port every local replica binds on its own 127.0.0.N address; Compose replicas each have their own address. */
+  server?: number;
+}
+
 /** A mistake the user can fix (unknown replica, driver not available): printed as one line, exit code 2 or 1. */
 export class LabError extends Error {
   override name = 'LabError';
@@ -35,8 +43,11 @@ export interface LabDriver {
   readonly kind: 'docker' | 'local';
   /** Which system this driver acts on, in a few words: "Compose project grpc-envoy-lab", "local system (pid 123)". */
   describe(): Promise<string>;
-  /** Brings the system up with `replicas` greeter replicas (no-op if it is already up with that many). */
-  up(replicas: number): Promise<void>;
+  /**
+   * Brings the system up with `replicas` greeter replicas (scales one that already runs); `ports` move Envoy's
+   * listener and admin on the host, and (local processes only) the replicas' port.
+   */
+  up(replicas: number, ports?: UpPorts): Promise<void>;
   /** Stops and removes everything the lab started. */
   down(): Promise<void>;
   /**

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot, runningPolicy, type PolicyChoice } from '../envoy/index.js';
-import { pollUntil, type StackInfo, readStateFile, stateFilePath, type StackStateFile } from '../stack/index.js';
-import { LabError, type LabDriver, type LabReplica } from './driver.js';
+import { PollAborted, pollUntil, readStateFile, stateFilePath, type StackInfo, type StackStateFile } from '../stack/index.js';
+import { LabError, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
 import { ControlClient, ControlRequestError, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
 import { messageOf } from '../cli/command-line.js';
 
@@ -31,12 +31,14 @@ export class LocalDriver implements LabDriver {
     return this.options.logFile ?? path.join(path.dirname(this.stateFile), 'local-stack.log');
   }
 
-  async up(replicas: number): Promise<void> {
+  async up(replicas: number, asked: UpPorts = {}): Promise<void> {
     if (readStateFile(this.stateFile)) {
+      if (Object.keys(asked).length > 0) throw new LabError('a local system already runs; its ports stay as they are (`lab down` first)', 2);
       await this.scale(replicas);
       return;
     }
-    const ports = this.options.ports ?? {};
+    const configured = this.options.ports ?? {};
+    const ports = { port: asked.proxy ?? configured.port, adminPort: asked.admin ?? configured.adminPort, serverPort: asked.server ?? configured.serverPort };
     const args = ['--import', 'tsx', path.join('scripts', 'stack', 'start.ts'), '--no-client', '--replicas', String(replicas)];
     if (ports.port !== undefined) args.push('--port', String(ports.port));
     if (ports.adminPort !== undefined) args.push('--admin-port', String(ports.adminPort));
@@ -58,14 +60,15 @@ export class LocalDriver implements LabDriver {
       await pollUntil(
         'the local system to be ready',
         () => {
-          if (exitCode !== undefined) throw new LabError(`the local system did not start: ${this.lastLogLine()}`);
+          // Waiting longer cannot help once it has exited: say why at once (its last log line).
+          if (exitCode !== undefined) throw new PollAborted(`the local system did not start: ${this.lastLogLine()}`);
           return readStateFile(this.stateFile) !== undefined;
         },
         { timeoutMs: 60_000, intervalMs: 100 },
       );
     } catch (error) {
       if (exitCode === undefined) child.kill('SIGTERM');
-      throw error instanceof LabError ? error : new LabError(`the local system did not start in 60 s: ${this.lastLogLine()}`);
+      throw new LabError(error instanceof PollAborted ? error.message : `the local system did not start in 60 s: ${this.lastLogLine()}`);
     }
   }
 

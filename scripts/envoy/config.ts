@@ -3,6 +3,9 @@ import YAML from 'yaml';
 /** The names in envoy.yaml that the derivation relies on; a renamed one there must fail loudly here. */
 export const LISTENER_NAME = 'grpc_ingress';
 export const CLUSTER_NAME = 'grpc_server';
+/** The read-only admin mirror for containers, and the cluster it proxies to (left out of local runs). */
+export const ADMIN_READONLY_LISTENER = 'admin_readonly';
+export const ADMIN_CLUSTER = 'envoy_admin';
 
 /** What differs between the Compose network and a run from local processes. */
 export interface LocalEnvoyOverrides {
@@ -52,8 +55,9 @@ export function deriveLocalEnvoyConfig(baseYaml: string, overrides: LocalEnvoyOv
   if (doc.errors.length > 0) throw new EnvoyConfigShapeError(`envoy.yaml does not parse: ${doc.errors[0]?.message}`);
 
   doc.commentBefore =
-    ' Derived from envoy.yaml by scripts/local/envoy-config.ts for a run from local processes; do not edit.\n' +
-    ' Only bind addresses, ports and the DNS resolver differ from the file Compose mounts.';
+    ' Derived from envoy.yaml by scripts/envoy/config.ts for a run from local processes; do not edit.\n' +
+    ' Only bind addresses, ports and the DNS resolver differ from the file Compose mounts, and the read-only admin\n' +
+    ' mirror is left out: here the admin itself listens on loopback, for this machine alone.';
 
   const admin = ['admin', 'address', 'socket_address'];
   setWithReason(doc, [...admin, 'address'], overrides.bindAddress, 'local run: loopback only, the admin can quit Envoy.');
@@ -63,6 +67,10 @@ export function deriveLocalEnvoyConfig(baseYaml: string, overrides: LocalEnvoyOv
   const listenerAddress = [...listener, 'address', 'socket_address'];
   setWithReason(doc, [...listenerAddress, 'address'], overrides.bindAddress, 'local run: loopback only.');
   setWithReason(doc, [...listenerAddress, 'port_value'], overrides.listenerPort, 'local run: --port (0 = any free port).');
+
+  // The admin_readonly listener and its envoy_admin cluster serve other containers and Docker's port publishing.
+  doc.deleteIn(['static_resources', 'listeners', indexByName(doc, ['static_resources', 'listeners'], ADMIN_READONLY_LISTENER)]);
+  doc.deleteIn(['static_resources', 'clusters', indexByName(doc, ['static_resources', 'clusters'], ADMIN_CLUSTER)]);
 
   const cluster = ['static_resources', 'clusters', indexByName(doc, ['static_resources', 'clusters'], CLUSTER_NAME)];
   const dnsCluster = [...cluster, 'cluster_type', 'typed_config'];

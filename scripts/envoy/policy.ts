@@ -167,8 +167,9 @@ export function derivePolicyConfig(baseYaml: string, choice: PolicyChoice): stri
   }
 
   // Left out means envoy.yaml's 1 s; 0 removes the per-try timeout, so a try may use the call's whole deadline.
+  // Only routes that retry have tries to time out (health Check and reflection do not).
   const perTryMs = normalized.perTryTimeoutMs ?? ENVOY_YAML_PER_TRY_TIMEOUT_MS;
-  for (const route of routes) {
+  for (const route of routes.filter((r) => doc.hasIn([...r, 'retry_policy']))) {
     const path = [...route, 'retry_policy', 'per_try_timeout'];
     if (perTryMs === 0) {
       doc.deleteIn(path);
@@ -208,7 +209,7 @@ export function derivePolicyConfig(baseYaml: string, choice: PolicyChoice): stri
     (normalized.panicThresholdPercent !== undefined ? `, panic threshold ${normalized.panicThresholdPercent} %` : '') +
     (normalized.perTryTimeoutMs !== undefined ? `, per-try timeout ${normalized.perTryTimeoutMs || 'none'} ms` : '');
   firstPair.key.commentBefore =
-    ` Derived from envoy.yaml by scripts/lab/envoy-policy.ts for \`lab policy\`; do not edit.\n` +
+    ` Derived from envoy.yaml by scripts/envoy/policy.ts for \`lab policy\`; do not edit.\n` +
     ` Cluster ${CLUSTER_NAME} balances with ${normalized.policy}${hashNote}; nothing else differs from envoy.yaml.`;
   firstPair.key.spaceBefore = false;
   return doc.toString({ lineWidth: 0 });
@@ -237,7 +238,7 @@ export function policyOf(configYaml: string): PolicyChoice {
   // A config without healthy_panic_threshold runs Envoy's default, 50 %; envoy.yaml's 0 reads back as left out.
   const threshold = cluster.common_lb_config?.healthy_panic_threshold;
   const panic = threshold === undefined ? 50 : Number(threshold.value ?? 0);
-  const perTryValues = routesTo(config ?? {}).map((route) => {
+  const perTryValues = routesTo(config ?? {}).filter((route) => route.retry_policy !== undefined).map((route) => {
     const value = route.retry_policy?.per_try_timeout;
     return value === undefined ? 0 : durationMs(value);
   });

@@ -7,7 +7,7 @@ import type { LoadReport } from '../../client/src/index.js';
 import type { Experiment } from './experiment.js';
 import type { ReplicaHost, Trial } from './trial.js';
 
-const RATE = 50;
+const RATE = 200; // calls/s: about 65 a second meet the frozen replica until Envoy takes it out
 const DEADLINE_MS = 2000; // the worker client's: what a stuck call waits for without a per-try timeout
 // Measured ~1.2 s out of rotation (three per-try timeouts in a row eject it), slowest call ~1.03 s.
 const OUT_OF_ROTATION_BOUND_MS = 4500;
@@ -15,7 +15,7 @@ const OUT_OF_ROTATION_BOUND_MS = 4500;
 /** Freezes the replica under load until Envoy has it out of rotation, `holdS` longer, then resumes it. */
 async function freeze(t: Trial, victim: ReplicaHost, holdS: number) {
   const perTry = await t.counting('upstream_rq_per_try_timeout');
-  const load = t.startLoad({ rate: RATE, deadlineMs: DEADLINE_MS });
+  const load = t.startLoad({ rate: RATE, concurrency: 400, deadlineMs: DEADLINE_MS });
   const watch = t.watchEnvoy();
   await watch.until((s) => ((s.hosts.get(victim.host)?.stats.rq_total ?? 0) > 0 ? true : undefined), 5000);
   await t.driver.pause(victim.name);

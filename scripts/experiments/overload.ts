@@ -22,8 +22,10 @@ export const overloadExperiment: Experiment = {
     t.step(`every replica answers in ${LATENCY_MS} ms`);
     for (const replica of await t.replicas()) await t.driver.setFaults(replica.name, { latencyMs: LATENCY_MS });
     const before = await overflows();
-    t.step(`${RATE} calls/s for ${seconds} s: ~${(RATE * LATENCY_MS) / 1000} calls in flight asked for, ${MAX_REQUESTS} allowed`);
-    const report = await t.loadFor(seconds, { rate: RATE, concurrency: 2000, deadlineMs: 3000 });
+    t.step(`${RATE} calls/s for ${seconds} s over 8 connections: ~${(RATE * LATENCY_MS) / 1000} calls in flight asked for, ${MAX_REQUESTS} allowed`);
+    // Eight channels, eight connections: Envoy lets one connection carry at most 100 calls at once
+    // (max_concurrent_streams), so it takes several clients to reach the cluster's limit.
+    const report = await t.loadFor(seconds, { rate: RATE, concurrency: 2000, workers: 8, deadlineMs: 3000 });
     const shed = (await overflows()) - before;
     const unavailable = report.failedByCode.UNAVAILABLE ?? 0;
 

@@ -39,9 +39,19 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
     .command('up')
     .description('start the system (Compose, or local processes in the background)')
     .option('--replicas <n>', 'greeter replicas', integerIn(1, MAX_REPLICAS, '--replicas'), 3)
-    .action((options: { replicas: number }) =>
+    .option('--port <port>', "Envoy's gRPC port on the host (default 5000)", integerIn(1, 65535, '--port'))
+    .option('--admin-port <port>', "Envoy's admin on 127.0.0.1 (default 9901)", integerIn(1, 65535, '--admin-port'))
+    .option('--server-port <port>', 'local processes: the port each replica binds on its 127.0.0.N (default 8080)', integerIn(1, 65534, '--server-port'))
+    .action((options: { replicas: number; port?: number; adminPort?: number; serverPort?: number }) =>
       run(async (driver) => {
-        await driver.up(options.replicas);
+        if (options.port !== undefined && options.port === options.adminPort) {
+          throw new LabError(`--port and --admin-port must differ, both are ${options.port}`, 2);
+        }
+        await driver.up(options.replicas, {
+          ...(options.port === undefined ? {} : { proxy: options.port }),
+          ...(options.adminPort === undefined ? {} : { admin: options.adminPort }),
+          ...(options.serverPort === undefined ? {} : { server: options.serverPort }),
+        });
         console.log(`up: ${options.replicas} replicas; gRPC ${await driver.envoyTarget()}, admin ${await driver.adminUrl()}`);
       }),
     );

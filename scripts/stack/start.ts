@@ -19,7 +19,8 @@ const program = commandLine(PROGRAM)
   .option('--replicas <n>', 'greeter replicas to start', integerIn(1, MAX_REPLICAS, '--replicas'), 3)
   .option('--port <port>', "Envoy's gRPC listener on 127.0.0.1", integerIn(1, 65535, '--port'), 5000)
   .option('--admin-port <port>', "Envoy's admin on 127.0.0.1", integerIn(1, 65535, '--admin-port'), 9901)
-  .option('--server-port <port>', 'the port every replica binds on its own 127.0.0.N address', integerIn(1, 65535, '--server-port'), 8080)
+  // 65534 at most: each replica's control API listens on the next port.
+  .option('--server-port <port>', 'the port every replica binds on its own 127.0.0.N address (its control API: +1)', integerIn(1, 65534, '--server-port'), 8080)
   .option('--no-client', 'leave the worker client out (call Envoy yourself)')
   .option('--interval <ms>', "the worker client's call interval", integerIn(1, 3_600_000, '--interval'), 1000)
   .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning');
@@ -40,6 +41,8 @@ type EnvoyLogLevel = (typeof LOG_LEVELS)[number];
 if (!LOG_LEVELS.includes(options.envoyLogLevel as EnvoyLogLevel)) {
   fail(`--envoy-log-level must be one of ${LOG_LEVELS.join(', ')}, got "${options.envoyLogLevel}"`, 2);
 }
+// All three bind on 127.0.0.1 (Envoy) or beside it (replicas on 127.0.0.N, control API on the next port).
+if (options.port === options.adminPort) fail(`--port and --admin-port must differ, both are ${options.port}`, 2);
 
 function fail(message: string, code: number): never {
   console.error(`${PROGRAM}: ${message}`);

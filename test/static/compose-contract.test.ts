@@ -197,13 +197,13 @@ describe('envoy.yaml: wiring that must match Compose and the server', () => {
     expect((server.expose ?? []).map(String)).toContain('8080');
   });
 
-  it('listens on 5000 and serves the admin on 9901, the container ports Compose publishes', () => {
+  it('listens on 5000 and mirrors the admin read-only on 9902, the container ports Compose publishes; the admin on loopback', () => {
     const listeners = (envoy?.static_resources?.listeners ?? []) as any[];
     const listenerPorts = listeners.map((listener) => listener?.address?.socket_address?.port_value);
-    expect(listenerPorts).toEqual([5000]);
-    expect(envoy?.admin?.address?.socket_address?.port_value).toBe(9901);
+    expect(listenerPorts).toEqual([5000, 9902]);
+    expect(envoy?.admin?.address?.socket_address).toEqual({ address: '127.0.0.1', port_value: 9901 });
     const published = (service('envoy').ports ?? []).map(parsePortMapping).map((port) => port.target);
-    expect(published.sort((a, b) => a - b)).toEqual([5000, 9901]);
+    expect(published.sort((a, b) => a - b)).toEqual([5000, 9902]);
   });
 
   it('health-checks the service name the server registers (greeter.v1.Greeter)', () => {

@@ -16,7 +16,7 @@ const overrides = { bindAddress: '127.0.0.1', listenerPort: 15000, adminPort: 19
 // Parsed Envoy config: walked by known paths below, so loose typing is enough.
 type Json = Record<string, any>;
 
-test('everything but addresses, ports and the resolver is the very config Compose runs', () => {
+test('everything but addresses, ports, the resolver and the read-only admin mirror is the very config Compose runs', () => {
   const original = YAML.parse(base) as Json;
   const derived = YAML.parse(deriveLocalEnvoyConfig(base, overrides)) as Json;
   const cluster = derived.static_resources.clusters[0];
@@ -31,6 +31,12 @@ test('everything but addresses, ports and the resolver is the very config Compos
   const resolver = cluster.cluster_type.typed_config.typed_dns_resolver_config;
   expect(resolver.typed_config.resolvers).toEqual([{ socket_address: { address: '127.0.0.1', port_value: 10053 } }]);
   expect(resolver.typed_config.use_resolvers_as_fallback).toBe(false);
+
+  // The admin's read-only mirror (a listener and its cluster) is for containers; a local run leaves it out.
+  expect(derived.static_resources.listeners.map((l: Json) => l.name)).toEqual(['grpc_ingress']);
+  expect(derived.static_resources.clusters.map((c: Json) => c.name)).toEqual(['grpc_server']);
+  original.static_resources.listeners = original.static_resources.listeners.filter((l: Json) => l.name !== 'admin_readonly');
+  original.static_resources.clusters = original.static_resources.clusters.filter((c: Json) => c.name !== 'envoy_admin');
 
   // Put the original values back: what remains must equal envoy.yaml exactly.
   derived.admin.address.socket_address = original.admin.address.socket_address;

@@ -19,8 +19,13 @@ const local = { bindAddress: '127.0.0.1', listenerPort: 15000, adminPort: 19901,
 type Json = Record<string, any>;
 
 const clusterOf = (config: Json): Json => config.static_resources.clusters[0];
-const routeOf = (config: Json): Json =>
-  config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].route;
+/** Every route action that sends calls to grpc_server (the greeter, health Check, reflection). */
+const routesOf = (config: Json): Json[] =>
+  (config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes as Json[])
+    .map((r) => r.route)
+    .filter((route) => route?.cluster === 'grpc_server');
+/** The greeter's route: the one that retries, so the one with a per-try timeout. */
+const routeOf = (config: Json): Json => routesOf(config)[0] as Json;
 
 /** The Cluster block each policy must add, exactly. */
 const EXPECTED_BLOCK: Record<LbPolicy, Json> = {
@@ -41,7 +46,7 @@ function undoPolicy(derived: Json, original: Json): Json {
   const cluster = clusterOf(derived);
   for (const key of Object.keys(EXPECTED_BLOCK[cluster.lb_policy as LbPolicy])) delete cluster[key];
   cluster.lb_policy = clusterOf(original).lb_policy;
-  delete routeOf(derived).hash_policy;
+  for (const route of routesOf(derived)) delete route.hash_policy;
   return derived;
 }
 
@@ -53,22 +58,26 @@ describe.each(LB_POLICIES)('%s', (policy) => {
 
     expect(cluster.lb_policy).toBe(policy);
     for (const [key, value] of Object.entries(EXPECTED_BLOCK[policy])) expect(cluster[key]).toEqual(value);
-    if (isHash(policy)) expect(routeOf(derived).hash_policy).toEqual([{ header: { header_name: DEFAULT_HASH_HEADER } }]);
-    else expect(routeOf(derived)).not.toHaveProperty('hash_policy');
+    // Every route to the cluster hashes, so no call meets a hash policy with nothing to hash.
+    for (const route of routesOf(derived)) {
+      if (isHash(policy)) expect(route.hash_policy).toEqual([{ header: { header_name: DEFAULT_HASH_HEADER } }]);
+      else expect(route).not.toHaveProperty('hash_policy');
+    }
 
     expect(undoPolicy(derived, original)).toEqual(original);
   });
 
   test('every line it adds carries a reason comment, and the file says it is derived', () => {
     const text = derivePolicyConfig(base, { policy });
-    expect(text.startsWith('# Derived from envoy.yaml by scripts/lab/envoy-policy.ts')).toBe(true);
+    expect(text.startsWith('# Derived from envoy.yaml by scripts/envoy/policy.ts')).toBe(true);
     expect(text).toContain(`balances with ${policy}`);
     // Against the ROUND_ROBIN derivation, which is envoy.yaml re-printed by the same YAML writer.
     const unchanged = new Set(derivePolicyConfig(base, { policy: 'ROUND_ROBIN' }).split('\n'));
     const added = text.split('\n').filter((line) => !unchanged.has(line) && !line.startsWith('#'));
     const block = EXPECTED_BLOCK[policy];
-    // lb_policy itself, the block's opening line and its settings, and hash_policy / header / header_name.
-    const expected = (policy === 'ROUND_ROBIN' ? 0 : 1) + Object.keys(block).length + settingsOf(block) + (isHash(policy) ? 3 : 0);
+    // lb_policy itself, the block's opening line and its settings, and hash_policy / header / header_name on each
+    // route to the cluster (the same three lines each, so counted once by the line set).
+    const expected = (policy === 'ROUND_ROBIN' ? 0 : 1) + Object.keys(block).length + settingsOf(block) + (isHash(policy) ? 3 * routesOf(YAML.parse(base) as Json).length : 0);
     expect(added, added.join('\n')).toHaveLength(expected);
     for (const line of added) expect(line, 'an added line without a reason').toMatch(/\S # \S/);
   });
