@@ -21,7 +21,7 @@ import {
 import { MAX_REPLICAS, pollUntil } from '../stack/index.js';
 import { composeErrorLine, createComposeRunner, type ComposeRunner } from './compose-cli.js';
 import { demultiplex, readMultiplexed } from './docker-stream-demux.js';
-import { LabError, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
+import { LabError, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
 import { FaultPatchError, parseFaultPatch, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
 
 const SERVICE = 'grpc-server';
@@ -61,6 +61,7 @@ export interface DockerContainerApi {
   stop(options: { t: number }): Promise<unknown>;
   pause(): Promise<unknown>;
   unpause(): Promise<unknown>;
+  inspect(): Promise<{ State: { Status: string; Restarting: boolean }; RestartCount: number }>;
   exec(options: Docker.ExecCreateOptions): Promise<DockerExecApi>;
   logs(options: { stdout: true; stderr: boolean; follow: false; tail: number }): Promise<Buffer>;
 }
@@ -127,8 +128,9 @@ export class DockerDriver implements LabDriver {
     await this.compose(['up', '-d', '--build', '--scale', `${SERVICE}=${replicaCount(replicas, 1)}`], env);
   }
 
-  async down(): Promise<void> {
+  async down(): Promise<string> {
     await this.compose(['down']);
+    return `down: Compose project ${this.project} removed`;
   }
 
   async scale(replicas: number): Promise<void> {
@@ -262,6 +264,14 @@ export class DockerDriver implements LabDriver {
 
   async policy(): Promise<PolicyChoice> {
     return runningPolicy(await this.adminUrl());
+  }
+
+  async envoyProcess(): Promise<EnvoyProcess> {
+    const [envoy] = await this.serviceContainers(ENVOY_SERVICE);
+    if (!envoy) throw new LabError(`Compose project ${await this.project()} has no Envoy container (start it with \`lab up\`)`);
+    const inspected = await this.dockerCall(`inspect ${envoy.name}`, () => this.container({ id: envoy.summary.Id }).inspect());
+    // The engine restarts it (restart: on-failure in docker-compose.yml); RestartCount says how often it had to.
+    return { state: inspected.State.Restarting ? 'restarting' : inspected.State.Status, restarts: inspected.RestartCount };
   }
 
   async adminUrl(): Promise<string> {

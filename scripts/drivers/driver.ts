@@ -19,6 +19,13 @@ export interface LabReplica {
 }
 
 /** Host ports for `up`; each left out keeps its default (5000, 9901, 8080). */
+/** Envoy's process: serving, or being started again after it died, and how many times that happened. */
+export interface EnvoyProcess {
+  /** running, restarting (it died; the supervisor starts it again), or what the Docker engine says. */
+  state: string;
+  restarts: number;
+}
+
 export interface UpPorts {
   proxy?: number;
   admin?: number;
@@ -48,8 +55,8 @@ export interface LabDriver {
    * listener and admin on the host, and (local processes only) the replicas' port.
    */
   up(replicas: number, ports?: UpPorts): Promise<void>;
-  /** Stops and removes everything the lab started. */
-  down(): Promise<void>;
+  /** Stops and removes everything the lab started; resolves to one line saying what that was. */
+  down(): Promise<string>;
   /**
    * Sets the number of greeter replicas; resolves once Envoy sees exactly that many hosts and every new one healthy
    * (an old one a user made NOT_SERVING does not hold it up).
@@ -75,6 +82,8 @@ export interface LabDriver {
   setPolicy(choice: PolicyChoice): Promise<void>;
   /** The policy Envoy currently runs, read from its own /config_dump. */
   policy(): Promise<PolicyChoice>;
+  /** Envoy's process as its supervisor sees it (the local stack, or the Docker engine): `lab ps` shows it first. */
+  envoyProcess(): Promise<EnvoyProcess>;
   /** http://127.0.0.1:<port> of Envoy's admin. */
   adminUrl(): Promise<string>;
   /** host:port of Envoy's gRPC listener. */

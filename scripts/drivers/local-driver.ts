@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot, runningPolicy, type PolicyChoice } from '../envoy/index.js';
-import { PollAborted, pollUntil, readStateFile, stateFilePath, type StackInfo, type StackStateFile } from '../stack/index.js';
-import { LabError, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
+import { isLocalStackChild, PollAborted, pollUntil, readStaleStateFile, readStateFile, stateFilePath, type StackInfo, type StackStateFile } from '../stack/index.js';
+import { LabError, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
 import { ControlClient, ControlRequestError, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
 import { messageOf } from '../cli/command-line.js';
 
@@ -72,16 +72,29 @@ export class LocalDriver implements LabDriver {
     }
   }
 
-  async down(): Promise<void> {
+  async down(): Promise<string> {
     const state = readStateFile(this.stateFile);
-    if (!state) return;
+    if (!state) return this.cleanUpAfterDeadSystem();
     process.kill(state.pid, 'SIGTERM');
     try {
       await pollUntil('the local system to stop', () => readStateFile(this.stateFile) === undefined, { timeoutMs: 20_000 });
+      return `down: the local system (pid ${state.pid}) stopped`;
     } catch {
       process.kill(state.pid, 'SIGKILL'); // Its exit handler is gone with it; children die with their group below.
       process.kill(-state.pid, 'SIGKILL');
+      return `down: the local system (pid ${state.pid}) did not stop in 20 s and was killed`;
     }
+  }
+
+  // An `npm start` that died without its exit handler (SIGKILL, OOM) leaves its state file, and where the kernel
+  // cannot tie children to it (no setpriv), its Envoy and replicas too: stop those it recorded, if they still are.
+  private cleanUpAfterDeadSystem(): string {
+    const stale = readStaleStateFile(this.stateFile);
+    if (!stale) return 'down: no local system runs';
+    const leftovers = stale.processes.filter(isLocalStackChild);
+    for (const pid of leftovers) process.kill(pid, 'SIGKILL');
+    rmSync(this.stateFile, { force: true });
+    return `down: the local system (pid ${stale.pid}) had died; ${leftovers.length === 0 ? 'nothing of it was left' : `killed ${leftovers.length} process(es) it left: ${leftovers.join(', ')}`}`;
   }
 
   async scale(replicas: number): Promise<void> {
@@ -117,7 +130,7 @@ export class LocalDriver implements LabDriver {
     const replica = replicas.find((r) => r.name === name);
     if (!replica) throw new LabError(`no replica named ${name} (live: ${replicas.map((r) => r.name).join(', ') || 'none'})`, 2);
     try {
-      return await new ControlClient(replica.address, replica.controlPort).update(patch);
+      return await new ControlClient(replica.address, replica.controlPort, this.state().token).update(patch);
     } catch (error) {
       if (error instanceof ControlRequestError) throw new LabError(`${name}: ${error.message}`);
       throw error;
@@ -130,6 +143,11 @@ export class LocalDriver implements LabDriver {
 
   async policy(): Promise<PolicyChoice> {
     return runningPolicy(await this.adminUrl());
+  }
+
+  async envoyProcess(): Promise<EnvoyProcess> {
+    const { state, restarts } = (await this.info()).envoy;
+    return { state, restarts };
   }
 
   async describe(): Promise<string> {
@@ -161,12 +179,13 @@ export class LocalDriver implements LabDriver {
   }
 
   private async request(method: 'GET' | 'POST', route: string, body?: object): Promise<unknown> {
-    const { controlUrl } = this.state();
+    const { controlUrl, token } = this.state();
     let response: Response;
     try {
       response = await fetch(`${controlUrl}${route}`, {
         method,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         // Scaling waits for health checks; a policy switch waits for the hot restart: seconds, not minutes.
         signal: AbortSignal.timeout(60_000),
       });

@@ -57,8 +57,7 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
     );
   program.command('down').description('stop and remove everything the lab started').action(() =>
     run(async (driver) => {
-      await driver.down();
-      console.log('down');
+      console.log(await driver.down());
     }),
   );
   program
@@ -77,6 +76,8 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
     .option('--sample <ms>', 'how long to measure traffic (3 s: three calls of the 1-a-second worker client)', integerIn(100, 60_000, '--sample'), 3000)
     .action((options: { sample: number }) =>
       run(async (driver) => {
+        const envoy = await driver.envoyProcess();
+        console.log(`envoy: ${envoy.state}, restarted ${envoy.restarts} time${envoy.restarts === 1 ? '' : 's'} after dying`);
         const rows = await sampleReplicaRows(await driver.replicas(), await driver.adminUrl(), options.sample);
         console.log(formatReplicaTable(rows, await driver.policy(), options.sample));
       }),

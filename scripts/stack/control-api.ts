@@ -1,9 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalStack } from './local-stack.js';
+import type { EnvoyStatus, LocalStack } from './local-stack.js';
 import { pollUntil } from './poll-until.js';
 import { LB_POLICIES, PolicyChoiceError, type LbPolicy, type PolicyChoice } from '../envoy/index.js';
 import { messageOf } from '../cli/command-line.js';
+import { controlRequestRefusal } from '../../server/src/index.js';
 import { MAX_REPLICAS } from './local-stack.js';
 
 /** One replica as the control API reports it. */
@@ -23,6 +24,7 @@ export interface StackInfo {
   adminUrl: string;
   envoyTarget: string;
   policy: PolicyChoice;
+  envoy: EnvoyStatus;
   replicas: ReplicaInfo[];
 }
 
@@ -48,6 +50,7 @@ export class StackControlApi {
   /** One change at a time: two scales racing each other would leave the system in neither state. */
   private queue: Promise<unknown> = Promise.resolve();
 
+  /** Every request must carry the system's token (the state file's), a loopback Host and, for POST, a JSON body. */
   constructor(private readonly stack: LocalStack) {
     this.server = http.createServer((request, response) => void this.handle(request, response));
   }
@@ -72,6 +75,7 @@ export class StackControlApi {
       adminUrl: this.stack.adminUrl,
       envoyTarget: this.stack.envoyTarget,
       policy: this.stack.currentPolicy(),
+      envoy: this.stack.envoyStatus(),
       replicas: this.stack.replicas().map((r) => ({
         name: r.name,
         address: r.address,
@@ -85,6 +89,11 @@ export class StackControlApi {
   }
 
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const refusal = controlRequestRefusal(request, this.stack.controlToken);
+    if (refusal) {
+      send(response, refusal.status, { error: refusal.error });
+      return;
+    }
     try {
       const body = await readJson(request);
       const result = await this.route(request.method ?? 'GET', request.url ?? '/', body);
@@ -135,7 +144,8 @@ export class StackControlApi {
 
   private async signal(name: string, body: Record<string, unknown>): Promise<StackInfo> {
     const signalName = body.signal;
-    if (typeof signalName !== 'string' || !(signalName in SIGNALS)) {
+    // Own keys only: `in` would also accept what every object inherits (toString, constructor, __proto__).
+    if (typeof signalName !== 'string' || !Object.hasOwn(SIGNALS, signalName)) {
       throw new BadRequest(`signal must be one of ${Object.keys(SIGNALS).join(', ')}, got ${JSON.stringify(signalName)}`);
     }
     try {

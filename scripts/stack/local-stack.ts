@@ -7,7 +7,7 @@ import { DnsResponder } from './dns-responder.js';
 import { ManagedProcess } from './managed-process.js';
 import { PollAborted, pollUntil } from './poll-until.js';
 import { freePort } from './free-port.js';
-import { ControlClient } from '../../server/src/index.js';
+import { ControlClient, newControlToken } from '../../server/src/index.js';
 
 /** How to run the Docker-free system. Ports of 0 mean "any free port" (what the tests use). */
 export interface LocalStackOptions {
@@ -33,6 +33,18 @@ export interface LocalStackOptions {
   onLine?: (source: string, line: string) => void;
   /** Envoy's load-balancing policy at start (default ROUND_ROBIN, which is envoy.yaml as is); see setPolicy. */
   policy?: PolicyChoice;
+  /** The system's secret for every control API (each replica's, and npm start's); default a fresh random one. */
+  controlToken?: string;
+  /** Told the pids of Envoy and every replica whenever they change (npm start keeps them in its state file). */
+  onProcesses?: (pids: number[]) => void;
+}
+
+/** What the stack knows of its Envoy: serving, or about to start again after it died; how often it died. */
+export interface EnvoyStatus {
+  state: 'running' | 'restarting';
+  restarts: number;
+  /** How the last unexpected exit ended (an exit code or a signal), if there was one. */
+  lastExit?: string;
 }
 
 /** One greeter replica process and where it listens. */
@@ -59,8 +71,8 @@ const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+
  * integration tests both drive it, so what the tests prove is what users run.
  */
 export class LocalStack {
-  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy'>> &
-    Pick<LocalStackOptions, 'onLine' | 'serverEnv'>;
+  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy' | 'controlToken' | 'onProcesses'>> &
+    Pick<LocalStackOptions, 'onLine' | 'serverEnv' | 'onProcesses'>;
   private readonly workDir = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-'));
   private readonly live = new Map<number, LocalReplica>();
   private dns: DnsResponder | undefined;
@@ -69,6 +81,10 @@ export class LocalStack {
   private envoyEpoch = 0;
   /** An earlier epoch still draining after a hot restart, until it exits by itself. */
   private drainingEnvoy: ManagedProcess | undefined;
+  private envoyStatusValue: EnvoyStatus = { state: 'running', restarts: 0 };
+  /** Wait before starting Envoy again after it died: doubles while it keeps dying, back to the minimum once it stays up. */
+  private restartDelayMs = ENVOY_RESTART_MIN_MS;
+  private stopping = false;
   private adminUrlValue: string | undefined;
   private listenerPortValue: number | undefined;
   private replicaPortValue: number | undefined;
@@ -89,7 +105,11 @@ export class LocalStack {
     };
     // Checked here, so a bad hash header fails before any process starts.
     this.policy = normalizePolicyChoice(options.policy ?? { policy: 'ROUND_ROBIN' });
+    this.controlToken = options.controlToken ?? newControlToken();
   }
+
+  /** The system's control secret: every replica's control API and npm start's own require it. */
+  readonly controlToken: string;
 
   /** http://127.0.0.1:<port> of Envoy's admin API. */
   get adminUrl(): string {
@@ -121,7 +141,7 @@ export class LocalStack {
   /** The fault-injection control API of one replica (health, error rate, latency). */
   control(name: string): ControlClient {
     const replica = this.replica(name);
-    return new ControlClient(replica.address, replica.controlPort);
+    return new ControlClient(replica.address, replica.controlPort, this.controlToken);
   }
 
   /** "address:port" of a replica as Envoy's /clusters names it. */
@@ -140,6 +160,13 @@ export class LocalStack {
     const ports = { listener: this.options.listenerPort, admin: this.options.adminPort };
     this.envoy = await this.startEnvoy(this.envoyConfig(this.policy, ports), 0);
     this.listenerPortValue = await listenerPort(this.adminUrl, LISTENER_NAME);
+    this.superviseEnvoy(this.envoy);
+    this.reportProcesses();
+  }
+
+  /** Envoy as the stack sees it: `lab ps` shows this, so a crash is never silent. */
+  envoyStatus(): EnvoyStatus {
+    return { ...this.envoyStatusValue };
   }
 
   /** The load-balancing policy Envoy runs (hash header filled in for RING_HASH and MAGLEV, dropped for the others). */
@@ -167,6 +194,7 @@ export class LocalStack {
     const next = await this.startEnvoy(config, this.envoyEpoch + 1);
     this.drainingEnvoy = previous;
     this.envoy = next;
+    this.superviseEnvoy(next);
     this.envoyEpoch += 1;
     this.policy = policy;
     await pollUntil(
@@ -184,6 +212,7 @@ export class LocalStack {
       await previous.stop('SIGKILL'); // Only if it outstayed its shutdown time; a no-op once it has exited.
     }
     this.drainingEnvoy = undefined;
+    this.reportProcesses();
   }
 
   /** Resolves once Envoy sees exactly `count` hosts and all of them healthy. */
@@ -236,6 +265,7 @@ export class LocalStack {
 
   /** Stops every process and the DNS responder. Safe to call more than once. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all([
       this.envoy?.stop('SIGTERM', 3000),
       this.drainingEnvoy?.stop('SIGTERM', 3000),
@@ -249,9 +279,48 @@ export class LocalStack {
 
   /** Last resort for exit handlers: SIGKILL every process at once, synchronously. */
   killNow(): void {
+    this.stopping = true;
     this.envoy?.signal('SIGKILL');
     this.drainingEnvoy?.signal('SIGKILL');
     for (const replica of this.live.values()) replica.process.signal('SIGKILL');
+    // Synchronous, for exit handlers: a second Ctrl-C must not leave the work folder behind either.
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Starts Envoy again, on the same ports and policy, whenever `envoy` exits while it is the one serving (not one
+   * a hot restart replaced, not during stop): a crash is said at once, and calls come back without a user's help.
+   */
+  private superviseEnvoy(envoy: ManagedProcess): void {
+    const startedAt = performance.now();
+    void envoy.exited.then(async (code) => {
+      if (this.stopping || this.envoy !== envoy) return;
+      if (performance.now() - startedAt > ENVOY_STAYED_UP_MS) this.restartDelayMs = ENVOY_RESTART_MIN_MS;
+      const wait = this.restartDelayMs;
+      this.restartDelayMs = Math.min(wait * 2, ENVOY_RESTART_MAX_MS);
+      this.envoyStatusValue = { state: 'restarting', restarts: this.envoyStatusValue.restarts + 1, lastExit: String(code) };
+      this.say(`Envoy exited unexpectedly (${code}); starting it again in ${wait} ms`);
+      await delay(wait);
+      if (this.stopping || this.envoy !== envoy || this.listenerPortValue === undefined || this.adminUrlValue === undefined) return;
+      const ports = { listener: this.listenerPortValue, admin: Number(new URL(this.adminUrlValue).port) };
+      try {
+        const restarted = await this.startEnvoy(this.envoyConfig(this.policy, ports), 0);
+        this.envoy = restarted;
+        this.envoyEpoch = 0;
+        this.envoyStatusValue = { ...this.envoyStatusValue, state: 'running' };
+        this.superviseEnvoy(restarted);
+        this.reportProcesses();
+        this.say(`Envoy is back (restart ${this.envoyStatusValue.restarts}), on the same ports`);
+      } catch (error) {
+        this.say(`Envoy did not start again: ${error instanceof Error ? error.message : String(error)}; trying again`);
+        // Try once more after the next, longer wait: supervise the dead one again to reuse the same path.
+        this.superviseEnvoy(envoy);
+      }
+    });
+  }
+
+  private say(line: string): void {
+    this.options.onLine?.('stack', line);
   }
 
   private async stopReplica(name: string, signal: NodeJS.Signals, graceMs = 15_000): Promise<number | NodeJS.Signals> {
@@ -261,6 +330,17 @@ export class LocalStack {
 
   private publishDns(): void {
     this.dns?.setAddresses(this.replicas().map((r) => r.address));
+    this.reportProcesses();
+  }
+
+  /** Every process of the system now: Envoy (and one still draining) and the replicas. */
+  pids(): number[] {
+    const all = [this.envoy, this.drainingEnvoy, ...this.replicas().map((r) => r.process)];
+    return all.flatMap((p) => (p?.running && p.pid !== undefined ? [p.pid] : []));
+  }
+
+  private reportProcesses(): void {
+    this.options.onProcesses?.(this.pids());
   }
 
   private async startReplica(index: number): Promise<LocalReplica> {
@@ -277,8 +357,10 @@ export class LocalStack {
         GRPC_PORT: String(port),
         CONTROL_HOST: address,
         CONTROL_PORT: String(this.options.controlPort),
+        CONTROL_TOKEN: this.controlToken,
         REPLICA_NAME: name,
       },
+      dieWithParent: true, // A killed supervisor leaves no replica behind on its address.
     });
     child.onLine((line) => this.options.onLine?.(name, line));
     const listening = child.waitForLine(LISTENING, 20_000);
@@ -332,7 +414,7 @@ export class LocalStack {
         '--log-level', this.options.envoyLogLevel,
         '--file-flush-interval-msec', '1000', // Access-log lines show up within a second, not every 10 s.
       ],
-      { cwd: this.workDir, env: process.env },
+      { cwd: this.workDir, env: process.env, dieWithParent: true },
     );
     envoy.onLine((line) => this.options.onLine?.('envoy', line));
     const exitedEarly = (): void => {
@@ -371,6 +453,11 @@ export class LocalStack {
 
 /** The most replicas the kit starts on one machine, for `npm start`, `lab up` and `lab scale` alike. */
 export const MAX_REPLICAS = 50;
+
+/** Envoy's restart after a crash: the first wait, the longest, and how long it must stay up to reset the wait. */
+const ENVOY_RESTART_MIN_MS = 250;
+const ENVOY_RESTART_MAX_MS = 8000;
+const ENVOY_STAYED_UP_MS = 10_000;
 
 /** After a hot restart, the old Envoy exits this long after the new one is ready. */
 const ENVOY_PARENT_SHUTDOWN_S = 4;

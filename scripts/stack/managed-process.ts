@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -29,9 +30,22 @@ export class ManagedProcess {
   constructor(
     command: string,
     args: string[],
-    options: { cwd: string; env: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe'; keepOutput?: boolean },
+    options: {
+      cwd: string;
+      env: NodeJS.ProcessEnv;
+      stdin?: 'ignore' | 'pipe';
+      keepOutput?: boolean;
+      /**
+       * SIGKILL the child when this process dies, however it dies (even by SIGKILL, when no exit handler runs):
+       * the kernel's parent-death signal, set by util-linux `setpriv` (Linux). Where there is no setpriv, the
+       * child is started as is, and `parentDeathSignalAvailable()` says so.
+       */
+      dieWithParent?: boolean;
+    },
   ) {
-    this.child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
+    const [program, argv] =
+      options.dieWithParent && parentDeathSignalAvailable() ? [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+    this.child = spawn(program, argv, { cwd: options.cwd, env: options.env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exitedAlready = true;
@@ -106,4 +120,20 @@ export class ManagedProcess {
     clearTimeout(timer);
     return code;
   }
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+let setprivFound: boolean | undefined;
+
+/** True where children can be tied to this process's life (util-linux setpriv with --pdeathsig, on Linux). */
+export function parentDeathSignalAvailable(): boolean {
+  if (setprivFound === undefined) {
+    try {
+      accessSync(SETPRIV, constants.X_OK);
+      setprivFound = process.platform === 'linux';
+    } catch {
+      setprivFound = false;
+    }
+  }
+  return setprivFound;
 }

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { commandLine, integerIn, messageOf } from '../cli/command-line.js';
 import { requireEnvoy, type EnvoyBinary, projectRoot } from '../envoy/index.js';
 import { LocalStack, MAX_REPLICAS } from './local-stack.js';
-import { ManagedProcess } from './managed-process.js';
+import { ManagedProcess, parentDeathSignalAvailable } from './managed-process.js';
 import { StackControlApi } from './control-api.js';
-import { readStateFile, removeStateFile, stateFilePath, writeStateFile } from './state-file.js';
+import { readStateFile, removeStateFile, stateFilePath, writeStateFile, type StackStateFile } from './state-file.js';
 
 const PROGRAM = 'npm start';
 
@@ -87,7 +87,12 @@ const stack = new LocalStack({
   envoyLogLevel: options.envoyLogLevel as EnvoyLogLevel,
   // Prefix every line with its source, as `docker compose up` does.
   onLine: (source, line) => console.log(`${source.padEnd(14)} | ${line}`),
+  // The state file names every child, so `lab down` can find leftovers should this process ever die unannounced.
+  onProcesses: (pids) => {
+    if (state) writeStateFile(stateFile, (state = { ...state, processes: pids }));
+  },
 });
+let state: StackStateFile | undefined;
 
 let client: ManagedProcess | undefined;
 let controlApi: StackControlApi | undefined;
@@ -113,6 +118,11 @@ process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
 process.stdout.on('error', () => {
   if (!stopping) void shutdown('stdout closed', 0);
 });
+// The terminal closed: the system goes with it (`lab up` starts this in a session of its own, which no terminal hangs up).
+process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
+if (!parentDeathSignalAvailable()) {
+  say('note: no util-linux setpriv here, so a killed npm start (SIGKILL) would leave its processes running; `npm run lab -- down` finds them');
+}
 // Whatever ends this process, no child outlives it.
 process.on('exit', () => {
   removeStateFile(stateFile, process.pid);
@@ -129,7 +139,8 @@ try {
 }
 // `npm run lab -- <verb>` (local driver) finds this system through the state file and drives it over this API.
 controlApi = new StackControlApi(stack);
-writeStateFile(stateFile, { pid: process.pid, controlUrl: await controlApi.listen(), startedAt: new Date().toISOString() });
+state = { pid: process.pid, controlUrl: await controlApi.listen(), token: stack.controlToken, startedAt: new Date().toISOString(), processes: stack.pids() };
+writeStateFile(stateFile, state);
 const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
 say(
   `ready in ${seconds}s: Envoy reports ${options.replicas}/${options.replicas} replicas healthy; ` +
@@ -140,7 +151,7 @@ if (options.client) {
   client = new ManagedProcess(
     process.execPath,
     ['--import', 'tsx', path.join('client', 'src', 'main.ts'), '--target', stack.envoyTarget, '--interval', String(options.interval)],
-    { cwd: projectRoot, env: process.env },
+    { cwd: projectRoot, env: process.env, dieWithParent: true },
   );
   client.onLine((line) => console.log(`${'grpc-client'.padEnd(14)} | ${line}`));
   void client.exited.then((code) => {

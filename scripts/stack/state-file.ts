@@ -8,7 +8,11 @@ export interface StackStateFile {
   pid: number;
   /** http://127.0.0.1:<port> of its stack control API. */
   controlUrl: string;
+  /** The system's control secret (this file is readable by its owner alone). */
+  token: string;
   startedAt: string;
+  /** Its child processes (Envoy, the replicas) when it last changed, to find leftovers if it died. */
+  processes: number[];
 }
 
 /** LAB_STATE_FILE, or .lab/local-stack.json in the project: one running local system per file. */
@@ -21,7 +25,8 @@ export function stateFilePath(env: NodeJS.ProcessEnv = process.env): string {
 export function writeStateFile(file: string, state: StackStateFile): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`);
+  // 0600: it holds the control token.
+  writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   renameSync(temporary, file);
 }
 
@@ -33,8 +38,23 @@ export function readStateFile(file: string): StackStateFile | undefined {
   } catch {
     return undefined;
   }
-  if (typeof state.pid !== 'number' || typeof state.controlUrl !== 'string' || !isAlive(state.pid)) return undefined;
+  if (!wellFormed(state) || !isAlive(state.pid)) return undefined;
   return state;
+}
+
+/** A state file whose `npm start` is gone (killed, crashed): what it last said, or undefined when there is none. */
+export function readStaleStateFile(file: string): StackStateFile | undefined {
+  let state: StackStateFile;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8')) as StackStateFile;
+  } catch {
+    return undefined;
+  }
+  return wellFormed(state) && !isAlive(state.pid) ? state : undefined;
+}
+
+function wellFormed(state: StackStateFile): boolean {
+  return typeof state.pid === 'number' && typeof state.controlUrl === 'string' && typeof state.token === 'string' && Array.isArray(state.processes);
 }
 
 /** Removes the state file if it still belongs to `pid` (a newer system may have replaced it). */
@@ -54,4 +74,18 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * True when `pid` still runs one of a local system's children (a replica or its Envoy), judged by its command line
+ * (Linux /proc): a recorded pid may by now belong to something else entirely, which must not be killed.
+ */
+export function isLocalStackChild(pid: number): boolean {
+  let commandLine: string;
+  try {
+    commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return false;
+  }
+  return /\bserver\/src\/main\.ts\b/.test(commandLine) || /\/envoy .*--base-id-path .*grpc-envoy-lab-/.test(commandLine);
 }

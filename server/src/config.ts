@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { CONTROL_TOKEN_PATTERN } from './control-access.js';
 
 /** The greeter server's settings, read once from the environment at start-up. */
 export interface ServerConfig {
@@ -9,6 +10,8 @@ export interface ServerConfig {
   replicaName: ReplicaNameSource;
   controlHost: string;
   controlPort: number;
+  /** CONTROL_TOKEN, or undefined: the replica then makes its own (control-access.ts). */
+  controlToken: string | undefined;
   drainDelayMs: number;
   shutdownTimeoutMs: number;
   logFormat: LogFormat;
@@ -48,6 +51,7 @@ export function loadServerConfig(env: Env, defaultReplica: string = hostname()):
     replicaName: readReplicaName(env, defaultReplica),
     controlHost: readHost(env, 'CONTROL_HOST', '127.0.0.1'),
     controlPort: readPort(env, 'CONTROL_PORT', 8081),
+    controlToken: readToken(env, 'CONTROL_TOKEN'),
     drainDelayMs: readDuration(env, 'DRAIN_DELAY_MS', 3000),
     shutdownTimeoutMs: readDuration(env, 'SHUTDOWN_TIMEOUT_MS', 5000),
     logFormat: readChoice(env, 'LOG_FORMAT', ['text', 'json'] as const, 'text'),
@@ -87,6 +91,14 @@ function readHost(env: Env, name: string, fallback: string): string {
   if (raw === undefined) return fallback;
   if (isIP(raw) === 0 && !HOSTNAME_PATTERN.test(raw)) {
     throw new ConfigError(`${name} must be an IP address or host name, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+function readToken(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw !== undefined && !CONTROL_TOKEN_PATTERN.test(raw)) {
+    throw new ConfigError(`${name} must be 16-256 characters of A-Z, a-z, 0-9, "-" and "_"`);
   }
   return raw;
 }

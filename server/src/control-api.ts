@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { controlRequestRefusal } from './control-access.js';
 import { FaultConflictError, FaultPatchError, parseFaultPatch, type FaultState } from './fault-state.js';
 
 // A fault patch is a few dozen bytes; anything this large is a mistake or abuse, not a patch.
@@ -6,9 +7,18 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 const ROUTES: Record<string, readonly string[]> = { '/state': ['GET', 'POST'], '/reset': ['POST'] };
 
-/** Creates (without listening) the HTTP/1.1 JSON control API: GET/POST /state, POST /reset. */
-export function createControlServer(faults: FaultState): Server {
+/**
+ * Creates (without listening) the HTTP/1.1 JSON control API: GET/POST /state, POST /reset. Every request must carry
+ * `Authorization: Bearer <token>` and a Host that is this server's own IP address or localhost with its port (a page
+ * from another origin, or a rebinding DNS name, is refused), and every POST a JSON body.
+ */
+export function createControlServer(faults: FaultState, token: string): Server {
   return createServer((request, response) => {
+    const refusal = controlRequestRefusal(request, token);
+    if (refusal) {
+      sendJson(response, refusal.status, { error: refusal.error });
+      return;
+    }
     handle(faults, request, response).catch((error: unknown) => {
       sendJson(response, 500, { error: `internal error: ${error instanceof Error ? error.message : String(error)}` });
     });

@@ -15,6 +15,7 @@ const PROGRAM = 'greeterctl';
 interface GlobalOptions {
   host?: string;
   port?: string;
+  token?: string;
   json?: boolean;
 }
 
@@ -24,6 +25,7 @@ async function main(argv: string[]): Promise<void> {
     .description("Control a greeter replica's health and injected faults through its HTTP control API.")
     .option('--host <host>', 'control API host (env CONTROL_HOST, default 127.0.0.1)')
     .option('--port <port>', 'control API port (env CONTROL_PORT, default 8081)')
+    .option('--token <token>', "the replica's control token (env CONTROL_TOKEN; default: the token file the replica wrote)")
     .option('--json', 'print the resulting state as JSON')
     .helpCommand(false)
     .exitOverride()
@@ -79,7 +81,9 @@ function connect(options: GlobalOptions): ControlClient {
       : process.env.CONTROL_PORT !== undefined
         ? parseControlPortArg('CONTROL_PORT', process.env.CONTROL_PORT)
         : 8081;
-  return new ControlClient(host, port);
+  const token = options.token ?? process.env.CONTROL_TOKEN;
+  if (token === '') throw new UsageError('control token must not be empty');
+  return new ControlClient(host, port, token);
 }
 
 function printState(state: FaultStateView, json: boolean): void {

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { controlTokenFile, readControlToken } from './control-access.js';
 import type { FaultPatch, FaultStateView } from './fault-state.js';
 import { joinHostPort } from './host-port.js';
 
@@ -18,9 +19,14 @@ export class ControlRequestError extends Error {
 export class ControlClient {
   private readonly address: string;
 
+  /**
+   * `token`: the replica's control token; left out, the token file the replica wrote for host:port on this machine
+   * (control-access.ts) is read at each request.
+   */
   constructor(
     private readonly host: string,
     private readonly port: number,
+    private readonly token?: string,
   ) {
     this.address = `http://${joinHostPort(host, port)}`;
   }
@@ -37,11 +43,16 @@ export class ControlClient {
 
   /** POST /reset. */
   reset(): Promise<FaultStateView> {
-    return this.send('POST', '/reset');
+    return this.send('POST', '/reset', {});
   }
 
   private async send(method: string, path: string, body?: unknown): Promise<FaultStateView> {
-    const { statusCode, text } = await this.exchange(method, path, body === undefined ? undefined : JSON.stringify(body));
+    const token = this.token ?? readControlToken(controlTokenFile(this.host, this.port));
+    const { statusCode, text } = await this.exchange(method, path, token, body === undefined ? undefined : JSON.stringify(body));
+    if (statusCode === 401 && token === undefined) {
+      const file = controlTokenFile(this.host, this.port);
+      throw new ControlRequestError(`${this.address} wants its control token: give --token (or CONTROL_TOKEN), or run where ${file} is readable`);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -56,9 +67,17 @@ export class ControlClient {
     return parsed as FaultStateView;
   }
 
-  private exchange(method: string, path: string, body: string | undefined): Promise<{ statusCode: number; text: string }> {
+  private exchange(
+    method: string,
+    path: string,
+    token: string | undefined,
+    body: string | undefined,
+  ): Promise<{ statusCode: number; text: string }> {
     return new Promise((resolve, reject) => {
-      const headers = body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) };
+      const headers = {
+        ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }),
+      };
       const request = httpRequest({ host: this.host, port: this.port, method, path, headers, timeout: REQUEST_TIMEOUT_MS });
       const unreachable = (reason: string): void =>
         reject(new ControlRequestError(`cannot reach control API at ${this.address}: ${oneLine(reason)}`));

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { ConfigError, loadServerConfig, type ServerConfig } from './config.js';
 import { createControlServer } from './control-api.js';
+import { controlTokenFile, newControlToken, publishControlToken } from './control-access.js';
 import { FaultState } from './fault-state.js';
 import { createGreeterService } from './greeter-service.js';
 import { bindGrpcServer, createGrpcServer } from './grpc-server.js';
@@ -49,7 +50,8 @@ async function main(): Promise<void> {
     fail(`cannot listen for gRPC on ${joinHostPort(config.grpcHost, config.grpcPort)}: ${oneLine(error)}`, 1);
   }
 
-  const controlServer = createControlServer(faults);
+  const controlToken = config.controlToken ?? newControlToken();
+  const controlServer = createControlServer(faults, controlToken);
   try {
     controlServer.listen(config.controlPort, config.controlHost);
     await once(controlServer, 'listening');
@@ -58,6 +60,9 @@ async function main(): Promise<void> {
     fail(`cannot listen for control on ${joinHostPort(config.controlHost, config.controlPort)}: ${oneLine(error)}`, 1);
   }
   const control = controlServer.address() as AddressInfo;
+  // Where greeterctl on this machine (or in this container) finds the token; gone again when the process exits.
+  const unpublish = publishControlToken(controlTokenFile(control.address, control.port), controlToken);
+  process.once('exit', unpublish);
 
   installShutdown({
     grpcServer,

@@ -39,22 +39,24 @@ export function installShutdown(deps: ShutdownDeps, signals: readonly NodeJS.Sig
     controlServer.closeAllConnections();
   };
 
-  const force = (reason: string): void => {
-    log('shutdown forced', { reason });
+  /** Closes every call now: `event` says whether that was asked for (a second signal) or a timeout ran out. */
+  const force = (event: 'shutdown now' | 'shutdown forced', reason: string): void => {
+    log(event, { reason });
     grpcServer.forceShutdown();
     complete();
   };
 
   const stopGrpc = (): void => {
     log('shutdown stopping', { timeoutMs: shutdownTimeoutMs });
-    forceTimer = setTimeout(() => force(`calls still open after ${shutdownTimeoutMs}ms`), shutdownTimeoutMs);
+    forceTimer = setTimeout(() => force('shutdown forced', `calls still open after ${shutdownTimeoutMs}ms`), shutdownTimeoutMs);
     grpcServer.tryShutdown(() => complete());
   };
 
   const onSignal = (signal: NodeJS.Signals): void => {
     if (completing) return;
     if (began !== undefined) {
-      force(`second signal ${signal}`);
+      // Asked for (the local stack stops the whole system this way: nobody left to drain for), not a failure.
+      force('shutdown now', `second signal ${signal}`);
       return;
     }
     began = performance.now();

@@ -53,13 +53,27 @@ describe('lab CLI on the Compose project', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lab-local-'));
     const stateFile = path.join(dir, 'local-stack.json');
     // Its owner is alive (this test process); the lab must pick it without asking Docker.
-    writeFileSync(stateFile, JSON.stringify({ pid: process.pid, controlUrl: 'http://127.0.0.1:9', startedAt: new Date().toISOString() }));
+    const state = { pid: process.pid, controlUrl: 'http://127.0.0.1:9', token: 'x'.repeat(43), startedAt: new Date().toISOString(), processes: [] };
+    writeFileSync(stateFile, JSON.stringify(state));
     try {
       const result = await lab({ ...project.env, LAB_STATE_FILE: stateFile }, 'policy');
       expect(result.stdout[0]).toBe(`lab: driver local, local system pid ${process.pid} (a local system of this checkout runs (${stateFile}))`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('an Envoy that crashes is started again by the engine (restart: on-failure), and ps says so', async () => {
+    // A crash, not a stop: SIGKILL the envoy process inside its container, as a segfault or the OOM killer would.
+    const crash = await project.compose(
+      'exec', '-T', 'envoy', 'sh', '-c', 'for p in /proc/[0-9]*; do [ "$(cat $p/comm)" = envoy ] && kill -KILL ${p#/proc/}; done; true',
+    );
+    expect(crash.code, crash.stderr).toBe(0);
+    await pollUntil('the engine to restart Envoy', async () => (await driver.envoyProcess()).restarts === 1, { timeoutMs: 30_000 });
+    await project.waitForHealthy(3);
+    const stateFile = path.join(mkdtempSync(path.join(tmpdir(), 'lab-none-')), 'local-stack.json');
+    const result = await lab({ ...project.env, LAB_STATE_FILE: stateFile }, 'ps', '--sample', '300');
+    expect(result.stdout[1]).toBe('envoy: running, restarted 1 time after dying');
   });
 
   test('kill takes the short name grpc-server-2 as `docker compose exec --index 2` does', async () => {

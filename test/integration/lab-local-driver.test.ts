@@ -43,13 +43,14 @@ test('up started a background system that answers through Envoy, found through i
   }
 });
 
-test('lab ps (CLI) names the driver, then one row per replica with Envoy health and traffic share', async () => {
+test('lab ps (CLI) names the driver and Envoy\'s process, then one row per replica with Envoy health and traffic share', async () => {
   const result = await lab('ps', '--sample', '200');
   expect(result.code, result.stderr.join('\n')).toBe(0);
   expect(result.stdout[0]).toMatch(/^lab: driver local, local system pid \d+ \(--driver local\)$/);
-  expect(result.stdout[1]).toBe('policy ROUND_ROBIN');
-  expect(result.stdout[2]).toMatch(/^NAME\s+ADDRESS\s+STATE\s+ENVOY\s+ACTIVE\s+RQ\/S\s+ERR\/S\s+SHARE/);
-  expect(result.stdout.slice(3)).toEqual([
+  expect(result.stdout[1]).toBe('envoy: running, restarted 0 times after dying');
+  expect(result.stdout[2]).toBe('policy ROUND_ROBIN');
+  expect(result.stdout[3]).toMatch(/^NAME\s+ADDRESS\s+STATE\s+ENVOY\s+ACTIVE\s+RQ\/S\s+ERR\/S\s+SHARE/);
+  expect(result.stdout.slice(4)).toEqual([
     expect.stringMatching(new RegExp(`^grpc-server-1\\s+127\\.0\\.0\\.2:${system.serverPort}\\s+running\\s+healthy\\s`)),
     expect.stringMatching(new RegExp(`^grpc-server-2\\s+127\\.0\\.0\\.3:${system.serverPort}\\s+running\\s+healthy\\s`)),
   ]);

@@ -1,6 +1,7 @@
 // `npm start`: the Docker-free system from one command. It prints `ready` once Envoy reports every replica
 // healthy, the worker client's lines show the replicas taking turns, and SIGTERM leaves nothing running.
 import net from 'node:net';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
@@ -8,6 +9,8 @@ import { ManagedProcess } from '../../scripts/stack/managed-process.js';
 import { pollUntil } from '../../scripts/stack/poll-until.js';
 import { freePort } from '../../scripts/stack/free-port.js';
 import { projectRoot } from '../../scripts/envoy/paths.js';
+import { isLocalStackChild, readStateFile } from '../../scripts/stack/state-file.js';
+import { LocalDriver } from '../../scripts/drivers/local-driver.js';
 import { envoyForTests } from '../helpers/envoy-for-tests.js';
 
 let start: ManagedProcess | undefined;
@@ -45,18 +48,26 @@ function isAlive(pid: number): boolean {
 }
 
 /** `npm start` with 2 replicas on free ports and a fast client, its lines collected; resolves at its ready line. */
-async function startTwoReplicas(): Promise<{ run: ManagedProcess; lines: string[]; port: number; adminPort: number; serverPort: number }> {
+async function startTwoReplicas(): Promise<{
+  run: ManagedProcess;
+  lines: string[];
+  port: number;
+  adminPort: number;
+  serverPort: number;
+  stateFile: string;
+}> {
   const envoy = await envoyForTests();
   const [port, adminPort, serverPort] = [await freePort(), await freePort(), await freePort()];
+  const stateFile = path.join(mkdtempSync(path.join(tmpdir(), 'npm-start-test-')), 'local-stack.json');
   const run = startCommand(
     ['--replicas', '2', '--port', String(port), '--admin-port', String(adminPort), '--server-port', String(serverPort), '--interval', '100'],
-    { ENVOY_BIN: envoy.path },
+    { ENVOY_BIN: envoy.path, LAB_STATE_FILE: stateFile },
   );
   start = run;
   const lines: string[] = [];
   run.onLine((line) => lines.push(line));
   await run.waitForLine(/ready in [\d.]+s: Envoy reports 2\/2 replicas healthy/, 30_000);
-  return { run, lines, port, adminPort, serverPort };
+  return { run, lines, port, adminPort, serverPort, stateFile };
 }
 
 /** Replica pids, from their `listening ... pid=` start-up lines. */
@@ -103,6 +114,39 @@ test('when the reader of its output goes away (npm start | head), it stops and l
   await pollUntil('npm start to exit', () => !run.running, { timeoutMs: 10_000 });
   for (const pid of pids) await pollUntil(`replica pid ${pid} to be gone`, () => !isAlive(pid), { timeoutMs: 5000 });
   await pollUntil('the listener port to be free', () => portIsFree('127.0.0.1', port), { timeoutMs: 5000 });
+});
+
+test('a SIGKILLed npm start takes Envoy and every replica with it; lab down then clears what it left', async () => {
+  const { run, port, serverPort, stateFile } = await startTwoReplicas();
+  const children = readStateFile(stateFile)?.processes ?? [];
+  expect(children.filter(isLocalStackChild), 'Envoy and 2 replicas').toHaveLength(3);
+  // No exit handler runs on SIGKILL: only the kernel's parent-death signal can stop its children.
+  run.signal('SIGKILL');
+  await run.exited;
+  for (const pid of children) await pollUntil(`child pid ${pid} to be gone`, () => !isAlive(pid), { timeoutMs: 5000 });
+  expect(await portIsFree('127.0.0.1', port)).toBe(true);
+  for (const replicaAddress of ['127.0.0.2', '127.0.0.3']) expect(await portIsFree(replicaAddress, serverPort)).toBe(true);
+
+  expect(existsSync(stateFile), 'the state file a SIGKILL left').toBe(true);
+  expect(await new LocalDriver({ stateFile }).down()).toMatch(/^down: the local system \(pid \d+\) had died; nothing of it was left$/);
+  expect(existsSync(stateFile)).toBe(false);
+});
+
+test('an Envoy that dies is started again on the same ports, said in the log and by lab ps', async () => {
+  const { run, lines, adminPort, stateFile } = await startTwoReplicas();
+  const envoyPid = (readStateFile(stateFile)?.processes ?? []).find((pid) => isLocalStackChild(pid) && !replicaPids(lines).includes(pid));
+  expect(envoyPid).toBeDefined();
+  process.kill(envoyPid!, 'SIGKILL');
+  await run.waitForLine(/stack\s+\| Envoy exited unexpectedly \(SIGKILL\); starting it again in \d+ ms/, 5000);
+  await run.waitForLine(/stack\s+\| Envoy is back \(restart 1\), on the same ports/, 20_000);
+  // Calls come back through the same listener, and the admin answers on the same port.
+  const before = lines.length;
+  await pollUntil('a client call answered after the restart', () => lines.slice(before).some((l) => /^grpc-client\s+\| .*grpc-server-\d /.test(l)), {
+    timeoutMs: 10_000,
+  });
+  expect((await fetch(`http://127.0.0.1:${adminPort}/ready`)).status).toBe(200);
+  expect(await new LocalDriver({ stateFile }).envoyProcess()).toEqual({ state: 'running', restarts: 1 });
+  expect(readStateFile(stateFile)?.processes).not.toContain(envoyPid);
 });
 
 test('a bad flag is one line on stderr and exit code 2, with no stack trace', async () => {

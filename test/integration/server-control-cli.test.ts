@@ -1,5 +1,8 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GreeterClient } from '../../gen/greeter/v1/greeter.js';
@@ -110,6 +113,18 @@ describe('greeterctl against a live server', () => {
     expect(result.stderr).toBe(
       `greeterctl: cannot reach control API at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
     );
+  });
+
+  it('without the token file, or with a wrong --token: exit 1 with one line, state unchanged', async () => {
+    const wrong = await runCli(['--port', port, '--token', 'wrong-token-wrong-token', 'fail', '1']);
+    expect(wrong).toMatchObject({ code: 1, stdout: '' });
+    expect(wrong.stderr).toBe('greeterctl: POST /state rejected (401): missing or wrong control token\n');
+
+    // Another machine (or user) sees the port but not the token file: here, a TMPDIR without it.
+    const elsewhere = await runCli(['--port', port, 'status'], { TMPDIR: mkdtempSync(path.join(tmpdir(), 'no-token-')) });
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toMatch(/^greeterctl: http:\/\/127\.0\.0\.1:\d+ wants its control token: give --token \(or CONTROL_TOKEN\), or run where \S+ is readable\n$/);
+    expect((await runCli(['--port', port, 'status'])).stdout).toContain('failRate=0 ');
   });
 
   describe('a control API that answers 400', () => {

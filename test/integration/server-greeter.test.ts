@@ -181,6 +181,25 @@ describe('greeter server (real process, real gRPC on loopback)', () => {
     expect((await control(server.controlPort, 'GET', '/state')).body).toMatchObject({ failRate: 0, latencyMs: 0 });
   });
 
+  it('refuses control calls without its token, from a foreign Host, or with a non-JSON body, and changes nothing', async () => {
+    const port = server.controlPort;
+    const refusals: Array<[Record<string, string | undefined>, number, string]> = [
+      [{ authorization: undefined }, 401, 'missing or wrong control token'],
+      [{ authorization: 'Bearer not-the-token-at-all-0000' }, 401, 'missing or wrong control token'],
+      [{ host: `attacker.example:${port}` }, 403, 'is not this server'],
+      [{ host: `127.0.0.1:${port + 1}` }, 403, 'is not this server'],
+      // What an HTML form on any page can send without a preflight.
+      [{ 'content-type': 'text/plain' }, 415, 'must be JSON'],
+    ];
+    for (const [headers, expectedStatus, message] of refusals) {
+      const answer = await control(port, 'POST', '/state', '{"failRate":1}', headers);
+      expect(answer.status, JSON.stringify(headers)).toBe(expectedStatus);
+      expect((answer.body as { error: string }).error).toContain(message);
+    }
+    expect((await control(port, 'GET', '/state', undefined, { authorization: undefined })).status).toBe(401);
+    expect((await control(port, 'GET', '/state')).body).toMatchObject({ failRate: 0 });
+  });
+
   it('logs each fault change as one event line', async () => {
     await control(server.controlPort, 'POST', '/state', '{"latencyMs":7}');
     const line = await server.waitForLine((candidate) => candidate.includes('"event":"fault"') && candidate.includes('"latencyMs":7'));

@@ -11,6 +11,7 @@ import { service as healthService } from 'grpc-health-check';
 import { GreeterClient, type SayHelloResponse } from '../../gen/greeter/v1/greeter.js';
 import type { ExitStatus } from '../../scripts/stack/managed-process.js';
 import { childEnv, killAll, TsProcess, type ChildVars } from '../helpers/ts-process.js';
+import { controlTokenFile, readControlToken } from '../../server/src/control-access.js';
 
 /*
  * Helpers for integration tests of the greeter server: spawn the real server (and its CLI and probe)
@@ -165,10 +166,26 @@ export function checkHealth(client: HealthClient, service: string): Promise<stri
   });
 }
 
-/** Calls the control API (GET /state, POST /state, POST /reset, ...) and returns status and parsed body. */
-export function control(port: number, method: string, path: string, body?: string): Promise<{ status: number; body: unknown }> {
+/**
+ * Calls the control API (GET /state, POST /state, POST /reset, ...) as greeterctl does: with the token the replica
+ * wrote for its control address, and a JSON body. `headers` replaces any of those (to test the refusals).
+ */
+export function control(
+  port: number,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string | undefined> = {},
+): Promise<{ status: number; body: unknown }> {
+  const token = readControlToken(controlTokenFile('127.0.0.1', port));
+  const sent: Record<string, string> = {};
+  const defaults = {
+    authorization: token === undefined ? undefined : `Bearer ${token}`,
+    'content-type': method === 'POST' ? 'application/json' : undefined,
+  };
+  for (const [name, value] of Object.entries({ ...defaults, ...headers })) if (value !== undefined) sent[name] = value;
   return new Promise((resolve, reject) => {
-    const outgoing = request({ host: '127.0.0.1', port, method, path }, (response) => {
+    const outgoing = request({ host: '127.0.0.1', port, method, path, headers: sent }, (response) => {
       let text = '';
       response.on('data', (chunk: Buffer) => (text += chunk.toString()));
       response.on('end', () => {
@@ -180,6 +197,6 @@ export function control(port: number, method: string, path: string, body?: strin
       });
     });
     outgoing.on('error', reject);
-    outgoing.end(body);
+    outgoing.end(method === 'POST' ? (body ?? '{}') : body);
   });
 }
