@@ -42,8 +42,6 @@ WORKDIR /app
 COPY --from=server-packages /app/node_modules/ node_modules/
 COPY --from=build /app/dist/gen/ dist/gen/
 COPY --from=build /app/dist/server/ dist/server/
-# Reflection loads greeter.proto at run time; it is found by walking up from dist/server/src to /app/protos.
-COPY protos/ protos/
 # `docker compose exec grpc-server greeterctl health not-serving`: the control CLI on PATH.
 RUN printf '#!/bin/sh\nexec node /app/dist/server/src/control-cli.js "$@"\n' >/usr/local/bin/greeterctl \
  && chmod 755 /usr/local/bin/greeterctl

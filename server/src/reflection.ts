@@ -1,18 +1,17 @@
 import type { Server } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { dirname } from 'node:path';
-import { findProtosDir, GREETER_PROTO } from './proto-files.js';
+import { FILE_DESCRIPTOR_PROTOS } from '../../gen/reflection/descriptors.js';
 
-// grpc-health-check ships health.proto at <pkg>/proto/health/v1/health.proto; its import path is health/v1/...
-const HEALTH_PROTO = 'health/v1/health.proto';
-const HEALTH_PROTOS_DIR = dirname(dirname(dirname(healthProtoPath)));
-
-/** Registers server reflection describing greeter.v1.Greeter and grpc.health.v1.Health, so grpcurl can list both. */
+/**
+ * Registers server reflection (v1 and v1alpha) describing greeter.v1.Greeter and grpc.health.v1.Health, so grpcurl
+ * can list, describe and call both. The descriptors are buf's, generated into gen/ (see
+ * scripts/gen/reflection-descriptors.ts for why not proto-loader's).
+ */
 export function addReflection(server: Server): void {
-  const definition = loadSync([GREETER_PROTO, HEALTH_PROTO], {
-    includeDirs: [findProtosDir(), HEALTH_PROTOS_DIR],
-  });
+  // ReflectionService reads only `fileDescriptorProtos` from each entry of a package definition.
+  const definition = {
+    descriptors: { fileDescriptorProtos: FILE_DESCRIPTOR_PROTOS.map((file) => Buffer.from(file, 'base64')) },
+  } as unknown as PackageDefinition;
   new ReflectionService(definition).addToServer(server);
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../scripts/envoy/paths.js';
-import { describeResult, killRunningCommands, runCommand, type CommandResult } from './run-command.js';
+import { describeResult, killRunningCommands, runCommand, type CommandResult } from '../helpers/run-command.js';
 
 const dclint = path.join(projectRoot, 'node_modules', '.bin', 'dclint');
 const composeFile = path.join(projectRoot, 'docker-compose.yml');

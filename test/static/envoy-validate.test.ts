@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { requireEnvoy, type EnvoyBinary } from '../../scripts/envoy/binary.js';
 import { envoyYamlPath, pinnedEnvoyVersion, projectRoot } from '../../scripts/envoy/paths.js';
-import { describeResult, killRunningCommands, runCommand, type CommandResult } from './run-command.js';
+import { describeResult, killRunningCommands, runCommand, type CommandResult } from '../helpers/run-command.js';
 
 // Envoy's wording for a deprecated field or enum value: "Deprecated field: ... Using deprecated option '...'".
 const DEPRECATION = /deprecated (?:field|option|value)/i;

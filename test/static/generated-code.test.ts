@@ -1,11 +1,12 @@
 // gen/ is committed, so it can drift from protos/ or from the ts-proto version in the lockfile. This regenerates it
-// with the real buf and ts-proto into a scratch copy of the repo's buf setup and demands byte-identical output.
+// (buf generate with ts-proto, then the reflection descriptors) into a scratch copy of the repo's buf setup and
+// demands byte-identical output.
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../scripts/envoy/paths.js';
-import { describeResult, killRunningCommands, runCommand } from './run-command.js';
+import { describeResult, killRunningCommands, runCommand } from '../helpers/run-command.js';
 
 const buf = path.join(projectRoot, 'node_modules', '.bin', 'buf');
 const scratchDirs: string[] = [];
@@ -47,9 +48,15 @@ function differences(expectedRoot: string, actualRoot: string): string[] {
   return problems;
 }
 
+/** What `npm run gen` does, in `dir`: buf generate, then the reflection descriptors from buf build. */
 async function generate(dir: string): Promise<void> {
-  const result = await runCommand(buf, ['generate'], { cwd: dir, timeoutMs: 30_000 });
-  expect(result.code, describeResult(result)).toBe(0);
+  const generated = await runCommand(buf, ['generate'], { cwd: dir, timeoutMs: 30_000 });
+  expect(generated.code, describeResult(generated)).toBe(0);
+  const descriptors = await runCommand(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts/gen/reflection-descriptors.ts'), dir], {
+    cwd: projectRoot,
+    timeoutMs: 30_000,
+  });
+  expect(descriptors.code, describeResult(descriptors)).toBe(0);
 }
 
 afterEach(() => {
@@ -78,6 +85,7 @@ describe('generated code (gen/)', () => {
     await generate(dir);
     const problems = differences(path.join(projectRoot, 'gen'), path.join(dir, 'gen'));
     expect(problems).toContain('greeter/v1/greeter.ts: content differs from a fresh `npm run gen`');
+    expect(problems).toContain('reflection/descriptors.ts: content differs from a fresh `npm run gen`');
   }, 60_000);
 
   it('comes from protos that pass buf lint', async () => {

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { projectRoot } from '../../scripts/envoy/index.js';
-import { describeResult, killRunningCommands, runCommand } from './run-command.js';
+import { describeResult, killRunningCommands, runCommand } from '../helpers/run-command.js';
 
 const scripts = (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 const programs = Object.entries(scripts).flatMap(([name, command]) => {

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../scripts/envoy/paths.js';
-import { describeResult, killRunningCommands, runCommand } from './run-command.js';
+import { describeResult, killRunningCommands, runCommand } from '../helpers/run-command.js';
 
 const tsc = path.join(projectRoot, 'node_modules', '.bin', 'tsc');
 
