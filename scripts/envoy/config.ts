@@ -3,6 +3,9 @@ import YAML from 'yaml';
 /** The names in envoy.yaml that the derivation relies on; a renamed one there must fail loudly here. */
 export const LISTENER_NAME = 'grpc_ingress';
 export const CLUSTER_NAME = 'grpc_server';
+/** The read-only listener Prometheus scrapes under Compose (GET /stats/prometheus), and the admin cluster behind it. */
+export const STATS_LISTENER_NAME = 'envoy_stats';
+export const ADMIN_CLUSTER_NAME = 'envoy_admin';
 
 /** What differs between the Compose network and a run from local processes. */
 export interface LocalEnvoyOverrides {
@@ -53,7 +56,8 @@ export function deriveLocalEnvoyConfig(baseYaml: string, overrides: LocalEnvoyOv
 
   doc.commentBefore =
     ' Derived from envoy.yaml by scripts/local/envoy-config.ts for a run from local processes; do not edit.\n' +
-    ' Only bind addresses, ports and the DNS resolver differ from the file Compose mounts.';
+    ' Only bind addresses, ports and the DNS resolver differ from the file Compose mounts, and the stats listener\n' +
+    ' for Prometheus is left out (the local Prometheus reads the loopback admin directly).';
 
   const admin = ['admin', 'address', 'socket_address'];
   setWithReason(doc, [...admin, 'address'], overrides.bindAddress, 'local run: loopback only, the admin can quit Envoy.');
@@ -63,6 +67,11 @@ export function deriveLocalEnvoyConfig(baseYaml: string, overrides: LocalEnvoyOv
   const listenerAddress = [...listener, 'address', 'socket_address'];
   setWithReason(doc, [...listenerAddress, 'address'], overrides.bindAddress, 'local run: loopback only.');
   setWithReason(doc, [...listenerAddress, 'port_value'], overrides.listenerPort, 'local run: --port (0 = any free port).');
+
+  // The stats listener exists for Prometheus on the Compose network; locally the admin is on loopback already (and
+  // on a port chosen at start, which a fixed admin cluster could not follow), so the local Prometheus reads it there.
+  doc.deleteIn(['static_resources', 'listeners', indexByName(doc, ['static_resources', 'listeners'], STATS_LISTENER_NAME)]);
+  doc.deleteIn(['static_resources', 'clusters', indexByName(doc, ['static_resources', 'clusters'], ADMIN_CLUSTER_NAME)]);
 
   const cluster = ['static_resources', 'clusters', indexByName(doc, ['static_resources', 'clusters'], CLUSTER_NAME)];
   const dnsCluster = [...cluster, 'cluster_type', 'typed_config'];

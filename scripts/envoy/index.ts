@@ -14,11 +14,13 @@ export {
 } from './admin.js';
 export { EnvoyNotAvailableError, findEnvoy, requireEnvoy, type EnvoyBinary } from './binary.js';
 export {
+  ADMIN_CLUSTER_NAME,
   CLUSTER_NAME,
   deriveLocalEnvoyConfig,
   EnvoyConfigShapeError,
   LISTENER_NAME,
   serviceNameOf,
+  STATS_LISTENER_NAME,
   type LocalEnvoyOverrides,
 } from './config.js';
 export { envoyYamlPath, hotRestartScriptPath, pinnedEnvoyVersion, projectRoot } from './paths.js';

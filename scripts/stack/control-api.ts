@@ -12,6 +12,8 @@ export interface ReplicaInfo {
   address: string;
   port: number;
   controlPort: number;
+  /** Where the replica's GET /metrics answers, on its address. */
+  metricsPort: number;
   pid: number | undefined;
   state: 'running' | 'paused';
   /** When it printed its listening line (epoch ms). */
@@ -24,6 +26,8 @@ export interface StackInfo {
   envoyTarget: string;
   policy: PolicyChoice;
   replicas: ReplicaInfo[];
+  /** http://127.0.0.1:<port> of the stack's Prometheus, when it runs one (`npm start -- --prometheus`). */
+  prometheusUrl?: string;
 }
 
 const SIGNALS = { KILL: 'SIGKILL', TERM: 'SIGTERM', STOP: 'SIGSTOP', CONT: 'SIGCONT' } as const;
@@ -72,11 +76,13 @@ export class StackControlApi {
       adminUrl: this.stack.adminUrl,
       envoyTarget: this.stack.envoyTarget,
       policy: this.stack.currentPolicy(),
+      ...(this.stack.prometheusUrl === undefined ? {} : { prometheusUrl: this.stack.prometheusUrl }),
       replicas: this.stack.replicas().map((r) => ({
         name: r.name,
         address: r.address,
         port: r.port,
         controlPort: r.controlPort,
+        metricsPort: r.metricsPort,
         pid: r.process.pid,
         state: r.paused ? 'paused' : 'running',
         ...(r.readyAt === undefined ? {} : { readyAt: r.readyAt }),

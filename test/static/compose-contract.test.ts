@@ -99,7 +99,8 @@ function grpcServerCluster(): any {
 describe('docker-compose.yml: shape', () => {
   it('uses the modern Compose spec (no top-level version:)', () => {
     expect(compose.version).toBeUndefined();
-    expect(Object.keys(compose.services).sort()).toEqual(['envoy', 'grpc-client', 'grpc-server']);
+    // Prometheus and Grafana belong to the profile `observability` (test/static/observability-config.test.ts).
+    expect(Object.keys(compose.services).sort()).toEqual(['envoy', 'grafana', 'grpc-client', 'grpc-server', 'prometheus']);
   });
 
   it('keeps grpc-server scalable: no container_name, no hostname, no published ports', () => {
@@ -197,10 +198,11 @@ describe('envoy.yaml: wiring that must match Compose and the server', () => {
     expect((server.expose ?? []).map(String)).toContain('8080');
   });
 
-  it('listens on 5000 and serves the admin on 9901, the container ports Compose publishes', () => {
+  it('listens on 5000 and serves the admin on 9901, the container ports Compose publishes (9902, stats, is exposed only)', () => {
     const listeners = (envoy?.static_resources?.listeners ?? []) as any[];
     const listenerPorts = listeners.map((listener) => listener?.address?.socket_address?.port_value);
-    expect(listenerPorts).toEqual([5000]);
+    expect(listenerPorts).toEqual([5000, 9902]);
+    expect((service('envoy').expose ?? []).map(String)).toEqual(['9902']);
     expect(envoy?.admin?.address?.socket_address?.port_value).toBe(9901);
     const published = (service('envoy').ports ?? []).map(parsePortMapping).map((port) => port.target);
     expect(published.sort((a, b) => a - b)).toEqual([5000, 9901]);
