@@ -14,6 +14,8 @@ export {
 } from './admin.js';
 export { EnvoyNotAvailableError, findEnvoy, requireEnvoy, type EnvoyBinary } from './binary.js';
 export {
+  ADMIN_CLUSTER,
+  ADMIN_READONLY_LISTENER,
   CLUSTER_NAME,
   deriveLocalEnvoyConfig,
   EnvoyConfigShapeError,

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { commandLine, integerIn } from '../cli/command-line.js';
 import { LB_POLICIES, PolicyChoiceError, projectRoot, type LbPolicy } from '../envoy/index.js';
-import { chooseDriver, type DriverChoice, LabError, type LabDriver } from '../drivers/index.js';
+import { chooseDriver, type DriverChoice, LabError, LocalDriver, type LabDriver } from '../drivers/index.js';
 import { formatEnvoyView, formatReplicaTable, sampleReplicaRows } from './replica-table.js';
 import { EXPERIMENTS, formatExperimentHtml, formatExperimentText, runExperiment } from '../experiments/index.js';
 import { watch } from './watch.js';
+import { startDashboard } from './dashboard/server.js';
 import { type FaultStateView, parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/index.js';
 import { MAX_REPLICAS } from '../stack/index.js';
 
@@ -42,10 +43,17 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
     .option('--port <port>', "Envoy's gRPC port on the host (default 5000)", integerIn(1, 65535, '--port'))
     .option('--admin-port <port>', "Envoy's admin on 127.0.0.1 (default 9901)", integerIn(1, 65535, '--admin-port'))
     .option('--server-port <port>', 'local processes: the port each replica binds on its 127.0.0.N (default 8080)', integerIn(1, 65534, '--server-port'))
-    .action((options: { replicas: number; port?: number; adminPort?: number; serverPort?: number }) =>
+    .option('--prometheus', 'with Prometheus (local: Debian\'s prometheus; docker: the observability profile, Grafana too)')
+    .action((options: { replicas: number; port?: number; adminPort?: number; serverPort?: number; prometheus?: boolean }) =>
       run(async (driver) => {
         if (options.port !== undefined && options.port === options.adminPort) {
           throw new LabError(`--port and --admin-port must differ, both are ${options.port}`, 2);
+        }
+        // Both drivers take their environment from this process: Compose reads COMPOSE_PROFILES, the local system
+        // `npm start` reads LAB_PROMETHEUS (its --prometheus). A system already up keeps what it runs.
+        if (options.prometheus) {
+          process.env.COMPOSE_PROFILES = 'observability';
+          process.env.LAB_PROMETHEUS = '1';
         }
         await driver.up(options.replicas, {
           ...(options.port === undefined ? {} : { proxy: options.port }),
@@ -53,10 +61,13 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
           ...(options.serverPort === undefined ? {} : { server: options.serverPort }),
         });
         console.log(`up: ${options.replicas} replicas; gRPC ${await driver.envoyTarget()}, admin ${await driver.adminUrl()}`);
+        if (options.prometheus) console.log(`up: ${await observabilityLine(driver)}`);
       }),
     );
   program.command('down').description('stop and remove everything the lab started').action(() =>
     run(async (driver) => {
+      // The profile named, so Prometheus and Grafana go too if `up --prometheus` started them (a plain `down` leaves them).
+      process.env.COMPOSE_PROFILES = 'observability';
       console.log(await driver.down());
     }),
   );
@@ -184,6 +195,26 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
       }),
     );
   program
+    .command('dashboard')
+    .description('a live page on 127.0.0.1: per-replica share, calls, errors, p50/p99, faults, charts, every verb and the experiments')
+    .option('--port <port>', 'the page on 127.0.0.1:<port> (0: any free port)', integerIn(0, 65535, '--port'), 8090)
+    .option('--probe <rate>', 'calls per second the dashboard sends itself, for latency (0: none)', integerIn(0, 1000, '--probe'), 10)
+    .action((options: { port: number; probe: number }) =>
+      run(async (driver) => {
+        const log = (line: string): void => console.log(`${PROGRAM} dashboard: ${line}`);
+        const dashboard = await startDashboard(driver, { port: options.port, probeRate: options.probe, log }).catch((error: unknown) => {
+          throw new LabError(`cannot start the dashboard: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+        });
+        log(`${dashboard.url} (Ctrl-C to stop)`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
+        await dashboard.close();
+        log('stopped');
+      }),
+    );
+  program
     .command('experiment')
     .argument('[name]', EXPERIMENTS.map((e) => e.name).join(' | '))
     .option('--quick', 'short durations (what the tests run)')
@@ -211,6 +242,15 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
       });
     });
   return program;
+}
+
+/** Where Prometheus (and under Compose, Grafana) can be opened, after `up --prometheus`. */
+async function observabilityLine(driver: LabDriver): Promise<string> {
+  if (driver instanceof LocalDriver) {
+    const url = (await driver.info()).prometheusUrl;
+    return url ? `Prometheus ${url}` : 'no Prometheus: this local system was started without --prometheus (stop it with `lab down` first)';
+  }
+  return `Prometheus http://127.0.0.1:${process.env.PORT_PROMETHEUS ?? 9090}, Grafana http://127.0.0.1:${process.env.PORT_GRAFANA ?? 3000}`;
 }
 
 let driverOption: DriverChoice | undefined;

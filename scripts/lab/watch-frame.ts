@@ -10,7 +10,7 @@ export interface WatchRow {
   requestsPerSecond: number;
   errorsPerSecond: number;
   share: number;
-  /** Latency of the watch's own probe calls answered by this replica (recent window), ms; undefined when none. */
+  /** Latency of the watch's own probe calls answered by this replica in the last latencyWindowS, ms; undefined when none. */
   p50Ms: number | undefined;
   p99Ms: number | undefined;
 }
@@ -23,6 +23,8 @@ export interface WatchFrame {
   /** Probe calls per second the watch itself sends (0: latency columns stay empty). */
   probeRate: number;
   probeFailed: number;
+  /** The sliding window p50 and p99 are taken over, in seconds. */
+  latencyWindowS: number;
   retriesPerSecond: number;
 }
 
@@ -53,7 +55,10 @@ export function formatWatchFrame(frame: WatchFrame): string {
   const errors = frame.rows.reduce((sum, r) => sum + r.errorsPerSecond, 0);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  const probe = frame.probeRate > 0 ? `probe ${frame.probeRate}/s (${frame.probeFailed} failed)` : 'probe off';
+  const probe =
+    frame.probeRate > 0
+      ? `probe ${frame.probeRate}/s (${frame.probeFailed} failed), p50/p99 of its calls in the last ${frame.latencyWindowS} s`
+      : 'probe off';
   return [
     `lab watch  ${frame.time.toISOString().slice(11, 19)}  driver ${frame.driver}  policy ${frame.policy}  ${probe}`,
     line(header),

@@ -3,10 +3,10 @@
 // latency, since Envoy keeps no per-host latency histogram.
 import { clusterHosts, clusterStat, type UpstreamHost, CLUSTER_NAME } from '../envoy/index.js';
 import type { LabDriver } from '../drivers/index.js';
-import { formatWatchFrame, percentile, type WatchFrame } from './watch-frame.js';
-import { callGreeter, createGreeterClient } from '../../client/src/index.js';
+import { formatWatchFrame, type WatchFrame } from './watch-frame.js';
+import { LatencyProbe } from './latency-probe.js';
 
-/** Probe latencies older than this leave the p50/p99 window. */
+/** Probe latencies older than this leave the p50/p99 window (said in every frame's header). */
 const LATENCY_WINDOW_MS = 5000;
 
 export interface WatchOptions {
@@ -23,25 +23,7 @@ export interface WatchOptions {
 /** Runs the view until `frames` are drawn or `signal` aborts; every probe call is settled before it returns. */
 export async function watch(driver: LabDriver, options: WatchOptions): Promise<void> {
   const adminUrl = await driver.adminUrl();
-  const client = options.probeRate > 0 ? createGreeterClient(await driver.envoyTarget()) : undefined;
-  const latencies = new Map<string, { at: number; ms: number }[]>();
-  const inFlight = new Set<Promise<void>>();
-  let probeFailed = 0;
-  const probe = client
-    ? setInterval(() => {
-        const call = callGreeter(client, 'watch', 2000).then((result) => {
-          if (!result.ok) {
-            probeFailed += 1;
-            return;
-          }
-          const list = latencies.get(result.hostname) ?? [];
-          list.push({ at: Date.now(), ms: result.latencyMs });
-          latencies.set(result.hostname, list);
-        });
-        inFlight.add(call);
-        void call.finally(() => inFlight.delete(call));
-      }, 1000 / options.probeRate)
-    : undefined;
+  const probe = new LatencyProbe(await driver.envoyTarget(), options.probeRate, LATENCY_WINDOW_MS);
 
   let previous = await clusterHosts(adminUrl, CLUSTER_NAME);
   let previousRetries = await retries(adminUrl);
@@ -61,12 +43,9 @@ export async function watch(driver: LabDriver, options: WatchOptions): Promise<v
       const delta = (host: UpstreamHost, stat: string): number =>
         Math.max(0, (host.stats[stat] ?? 0) - (previous.find((p) => p.address === host.address)?.stats[stat] ?? 0));
       const total = hosts.reduce((sum, h) => sum + delta(h, 'rq_total'), 0);
-      const cutoff = Date.now() - LATENCY_WINDOW_MS;
       const rows = replicas.map((replica) => {
         const host = hosts.find((h) => h.address.split(':')[0] === replica.address);
-        const recent = (latencies.get(replica.name) ?? []).filter((l) => l.at >= cutoff);
-        latencies.set(replica.name, recent);
-        const values = recent.map((l) => l.ms);
+        const latency = probe.latency(replica.name);
         return {
           name: replica.name,
           state: replica.state,
@@ -74,8 +53,8 @@ export async function watch(driver: LabDriver, options: WatchOptions): Promise<v
           requestsPerSecond: host ? delta(host, 'rq_total') / seconds : 0,
           errorsPerSecond: host ? delta(host, 'rq_error') / seconds : 0,
           share: host && total > 0 ? delta(host, 'rq_total') / total : 0,
-          p50Ms: percentile(values, 50),
-          p99Ms: percentile(values, 99),
+          p50Ms: latency.p50Ms,
+          p99Ms: latency.p99Ms,
         };
       });
       const view: WatchFrame = {
@@ -84,7 +63,8 @@ export async function watch(driver: LabDriver, options: WatchOptions): Promise<v
         policy: policy.policy,
         rows,
         probeRate: options.probeRate,
-        probeFailed,
+        probeFailed: probe.failed,
+        latencyWindowS: LATENCY_WINDOW_MS / 1000,
         retriesPerSecond: Math.max(0, retryCount - previousRetries) / seconds,
       };
       options.render(formatWatchFrame(view));
@@ -93,9 +73,7 @@ export async function watch(driver: LabDriver, options: WatchOptions): Promise<v
       previousAt = now;
     }
   } finally {
-    clearInterval(probe);
-    await Promise.all(inFlight);
-    client?.close();
+    await probe.close();
   }
 }
 

@@ -13,6 +13,8 @@ export interface ReplicaInfo {
   address: string;
   port: number;
   controlPort: number;
+  /** Where the replica's GET /metrics answers, on its address. */
+  metricsPort: number;
   pid: number | undefined;
   state: 'running' | 'paused';
   /** When it printed its listening line (epoch ms). */
@@ -26,6 +28,8 @@ export interface StackInfo {
   policy: PolicyChoice;
   envoy: EnvoyStatus;
   replicas: ReplicaInfo[];
+  /** http://127.0.0.1:<port> of the stack's Prometheus, when it runs one (`npm start -- --prometheus`). */
+  prometheusUrl?: string;
 }
 
 const SIGNALS = { KILL: 'SIGKILL', TERM: 'SIGTERM', STOP: 'SIGSTOP', CONT: 'SIGCONT' } as const;
@@ -76,11 +80,13 @@ export class StackControlApi {
       envoyTarget: this.stack.envoyTarget,
       policy: this.stack.currentPolicy(),
       envoy: this.stack.envoyStatus(),
+      ...(this.stack.prometheusUrl === undefined ? {} : { prometheusUrl: this.stack.prometheusUrl }),
       replicas: this.stack.replicas().map((r) => ({
         name: r.name,
         address: r.address,
         port: r.port,
         controlPort: r.controlPort,
+        metricsPort: r.metricsPort,
         pid: r.process.pid,
         state: r.paused ? 'paused' : 'running',
         ...(r.readyAt === undefined ? {} : { readyAt: r.readyAt }),

@@ -7,3 +7,4 @@ export { ManagedProcess, type ExitStatus, type LineHandler } from './managed-pro
 export { PollAborted, pollUntil } from './poll-until.js';
 export { freePort } from './free-port.js';
 export { DnsResponder } from './dns-responder.js';
+export { layOutLocalPrometheus, LocalPrometheus, type ScrapedReplica, type ScrapeTargets } from './local-prometheus.js';

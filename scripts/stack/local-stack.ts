@@ -7,6 +7,7 @@ import { DnsResponder } from './dns-responder.js';
 import { ManagedProcess } from './managed-process.js';
 import { PollAborted, pollUntil } from './poll-until.js';
 import { freePort } from './free-port.js';
+import { LocalPrometheus, type ScrapedReplica } from './local-prometheus.js';
 import { ControlClient, newControlToken } from '../../server/src/index.js';
 
 /** How to run the Docker-free system. Ports of 0 mean "any free port" (what the tests use). */
@@ -22,6 +23,10 @@ export interface LocalStackOptions {
   replicaPort?: number;
   /** The control API port of each replica, on the replica's own address (0: any free port). */
   controlPort?: number;
+  /** The metrics port of each replica (GET /metrics), on the replica's own address (0: any free port). */
+  metricsPort?: number;
+  /** Runs a real Prometheus (this binary) on 127.0.0.1:`port` (0: a free port) scraping the replicas and Envoy. */
+  prometheus?: { binary: string; port: number };
   /** First three octets of the replicas' addresses: replica N gets <prefix>.<N+1>, as Docker hands out .2, .3, ... */
   replicaAddressPrefix?: string;
   /** Extra environment for every replica (e.g. DRAIN_DELAY_MS). */
@@ -55,6 +60,8 @@ export interface LocalReplica {
   address: string;
   port: number;
   controlPort: number;
+  /** Where its GET /metrics answers, on its address; 0 until it printed its listening line. */
+  metricsPort: number;
   process: ManagedProcess;
   /** Stopped with SIGSTOP (a hung replica) and not yet resumed. */
   paused: boolean;
@@ -63,7 +70,7 @@ export interface LocalReplica {
 }
 
 const SERVER_ENTRY = path.join('server', 'src', 'main.ts');
-const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+):(\d+)/;
+const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+):(\d+).*metrics"?[=:]"?([\d.]+):(\d+)/;
 
 /**
  * The Docker-free system: N greeter replica processes on their own loopback addresses, a DNS responder that
@@ -71,8 +78,8 @@ const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+
  * integration tests both drive it, so what the tests prove is what users run.
  */
 export class LocalStack {
-  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy' | 'controlToken' | 'onProcesses'>> &
-    Pick<LocalStackOptions, 'onLine' | 'serverEnv' | 'onProcesses'>;
+  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy' | 'controlToken' | 'onProcesses' | 'prometheus'>> &
+    Pick<LocalStackOptions, 'onLine' | 'serverEnv' | 'onProcesses' | 'prometheus'>;
   private readonly workDir = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-'));
   private readonly live = new Map<number, LocalReplica>();
   private dns: DnsResponder | undefined;
@@ -90,6 +97,12 @@ export class LocalStack {
   private replicaPortValue: number | undefined;
   private dnsPort: number | undefined;
   private policy: PolicyChoice;
+  private prometheus: LocalPrometheus | undefined;
+  /**
+   * What Prometheus is told to scrape: the replicas as the last start or scale left them. A replica killed or stopped
+   * since stays listed, so its target shows as down, until the next scale rewrites the list.
+   */
+  private scraped: ScrapedReplica[] = [];
 
   constructor(options: LocalStackOptions) {
     this.options = {
@@ -98,6 +111,7 @@ export class LocalStack {
       adminPort: 0,
       replicaPort: 0,
       controlPort: 0,
+      metricsPort: 0,
       replicaAddressPrefix: '127.0.0',
       envoyLogLevel: 'warning',
       envoyConcurrency: 2,
@@ -121,6 +135,11 @@ export class LocalStack {
   get envoyTarget(): string {
     if (this.listenerPortValue === undefined) throw new Error('the stack is not started');
     return `${this.options.bindAddress}:${this.listenerPortValue}`;
+  }
+
+  /** http://127.0.0.1:<port> of the stack's Prometheus; undefined when it runs without one. */
+  get prometheusUrl(): string | undefined {
+    return this.prometheus?.url;
   }
 
   /** Live replicas, by number. */
@@ -162,6 +181,14 @@ export class LocalStack {
     this.listenerPortValue = await listenerPort(this.adminUrl, LISTENER_NAME);
     this.superviseEnvoy(this.envoy);
     this.reportProcesses();
+    if (this.options.prometheus) {
+      const { binary, port } = this.options.prometheus;
+      const prometheus = new LocalPrometheus(binary, path.join(this.workDir, 'prometheus'), port || (await freePort()), (line) =>
+        this.options.onLine?.('prometheus', line),
+      );
+      await prometheus.start({ replicas: this.scraped, envoyAdmin: new URL(this.adminUrl).host });
+      this.prometheus = prometheus;
+    }
   }
 
   /** Envoy as the stack sees it: `lab ps` shows this, so a crash is never silent. */
@@ -247,6 +274,8 @@ export class LocalStack {
     } else {
       await Promise.all(current.slice(count).map((replica) => this.stopReplica(replica.name, 'SIGTERM')));
     }
+    this.scraped = this.replicas().map(({ name, address, metricsPort }) => ({ name, address, metricsPort }));
+    this.prometheus?.setReplicas(this.scraped);
   }
 
   /** Sends a signal to one replica; with SIGKILL or SIGTERM it also waits until the process is gone. */
@@ -267,6 +296,7 @@ export class LocalStack {
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all([
+      this.prometheus?.stop(),
       this.envoy?.stop('SIGTERM', 3000),
       this.drainingEnvoy?.stop('SIGTERM', 3000),
       ...this.replicas().map((replica) => stopAtOnce(replica.process)),
@@ -280,6 +310,7 @@ export class LocalStack {
   /** Last resort for exit handlers: SIGKILL every process at once, synchronously. */
   killNow(): void {
     this.stopping = true;
+    this.prometheus?.killNow();
     this.envoy?.signal('SIGKILL');
     this.drainingEnvoy?.signal('SIGKILL');
     for (const replica of this.live.values()) replica.process.signal('SIGKILL');
@@ -358,13 +389,14 @@ export class LocalStack {
         CONTROL_HOST: address,
         CONTROL_PORT: String(this.options.controlPort),
         CONTROL_TOKEN: this.controlToken,
+        METRICS_PORT: String(this.options.metricsPort),
         REPLICA_NAME: name,
       },
       dieWithParent: true, // A killed supervisor leaves no replica behind on its address.
     });
     child.onLine((line) => this.options.onLine?.(name, line));
     const listening = child.waitForLine(LISTENING, 20_000);
-    const replica: LocalReplica = { name, index, address, port, controlPort: 0, process: child, paused: false };
+    const replica: LocalReplica = { name, index, address, port, controlPort: 0, metricsPort: 0, process: child, paused: false };
     // Like Docker's DNS, the address is served from the moment the replica runs, before it listens:
     // Envoy's health check, not DNS, decides when it gets traffic.
     this.live.set(index, replica);
@@ -376,6 +408,7 @@ export class LocalStack {
     const match = await listening;
     replica.readyAt = Date.now();
     replica.controlPort = Number(match[4]);
+    replica.metricsPort = Number(match[6]);
     return replica;
   }
 

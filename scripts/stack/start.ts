@@ -1,12 +1,14 @@
 // `npm start`: the whole system without Docker, in the foreground. N greeter replicas on 127.0.0.2, .3, ...,
 // a loopback DNS responder standing in for Docker's DNS, a real Envoy configured from envoy.yaml, and the
 // worker client. Ctrl-C (or SIGTERM) stops every child process. While it runs, lines typed on stdin change it
-// live: `scale <n>` and `hosts` (Envoy's view of the replicas).
+// live: `scale <n>` and `hosts` (Envoy's view of the replicas). With --prometheus, a real Prometheus scrapes it all.
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
+import { Option } from 'commander';
 import { commandLine, integerIn, messageOf } from '../cli/command-line.js';
 import { requireEnvoy, type EnvoyBinary, projectRoot } from '../envoy/index.js';
+import { requirePrometheus, type PrometheusBinary } from '../observability/index.js';
 import { LocalStack, MAX_REPLICAS } from './local-stack.js';
 import { ManagedProcess, parentDeathSignalAvailable } from './managed-process.js';
 import { StackControlApi } from './control-api.js';
@@ -23,7 +25,10 @@ const program = commandLine(PROGRAM)
   .option('--server-port <port>', 'the port every replica binds on its own 127.0.0.N address (its control API: +1)', integerIn(1, 65534, '--server-port'), 8080)
   .option('--no-client', 'leave the worker client out (call Envoy yourself)')
   .option('--interval <ms>', "the worker client's call interval", integerIn(1, 3_600_000, '--interval'), 1000)
-  .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning');
+  .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning')
+  // LAB_PROMETHEUS=1 says the same: how `lab up --prometheus` asks the local system it starts for one.
+  .addOption(new Option('--prometheus', "run Prometheus too (Debian's prometheus on PATH), scraping every replica and Envoy").env('LAB_PROMETHEUS'))
+  .option('--prometheus-port <port>', "Prometheus's UI and API on 127.0.0.1", integerIn(1, 65535, '--prometheus-port'), 9090);
 
 program.parse();
 const options = program.opts<{
@@ -34,6 +39,8 @@ const options = program.opts<{
   client: boolean;
   interval: number;
   envoyLogLevel: string;
+  prometheus?: boolean;
+  prometheusPort: number;
 }>();
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'] as const;
@@ -67,6 +74,16 @@ if (running) fail(`a local lab system already runs (pid ${running.pid}); stop it
 await assertPortFree('127.0.0.1', options.port, '--port');
 await assertPortFree('127.0.0.1', options.adminPort, '--admin-port');
 for (let n = 1; n <= options.replicas; n += 1) await assertPortFree(`127.0.0.${n + 1}`, options.serverPort, '--server-port');
+if (options.prometheus) await assertPortFree('127.0.0.1', options.prometheusPort, '--prometheus-port');
+
+let prometheus: PrometheusBinary | undefined;
+if (options.prometheus) {
+  try {
+    prometheus = await requirePrometheus();
+  } catch (error) {
+    fail(messageOf(error), 1);
+  }
+}
 
 let envoy: EnvoyBinary;
 try {
@@ -83,6 +100,8 @@ const stack = new LocalStack({
   adminPort: options.adminPort,
   replicaPort: options.serverPort,
   controlPort: options.serverPort + 1,
+  metricsPort: options.serverPort + 2,
+  ...(prometheus ? { prometheus: { binary: prometheus.prometheus, port: options.prometheusPort } } : {}),
   replicaAddressPrefix: '127.0.0',
   envoyLogLevel: options.envoyLogLevel as EnvoyLogLevel,
   // Prefix every line with its source, as `docker compose up` does.
@@ -131,6 +150,7 @@ process.on('exit', () => {
 });
 
 say(`Envoy ${envoy.version} (${envoy.source}), ${options.replicas} replicas on 127.0.0.2-${options.replicas + 1}:${options.serverPort}`);
+if (prometheus) say(`Prometheus ${prometheus.version} (${prometheus.source}: ${prometheus.prometheus})`);
 try {
   await stack.start();
   await stack.waitForHealthy(options.replicas, 30_000);
@@ -144,7 +164,8 @@ writeStateFile(stateFile, state);
 const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
 say(
   `ready in ${seconds}s: Envoy reports ${options.replicas}/${options.replicas} replicas healthy; ` +
-    `gRPC ${stack.envoyTarget}, admin ${stack.adminUrl}/clusters`,
+    `gRPC ${stack.envoyTarget}, admin ${stack.adminUrl}/clusters` +
+    (stack.prometheusUrl ? `, Prometheus ${stack.prometheusUrl}/targets` : ''),
 );
 
 if (options.client) {

@@ -12,6 +12,8 @@ export interface ServerConfig {
   controlPort: number;
   /** CONTROL_TOKEN, or undefined: the replica then makes its own (control-access.ts). */
   controlToken: string | undefined;
+  /** Prometheus metrics (GET /metrics), served on grpcHost: wherever Envoy reaches the replica, Prometheus does too. */
+  metricsPort: number;
   drainDelayMs: number;
   shutdownTimeoutMs: number;
   logFormat: LogFormat;
@@ -52,14 +54,22 @@ export function loadServerConfig(env: Env, defaultReplica: string = hostname()):
     controlHost: readHost(env, 'CONTROL_HOST', '127.0.0.1'),
     controlPort: readPort(env, 'CONTROL_PORT', 8081),
     controlToken: readToken(env, 'CONTROL_TOKEN'),
+    // 9464: the port OpenTelemetry's Prometheus exporter made a habit of, clear of gRPC's 8080 and control's 8081.
+    metricsPort: readPort(env, 'METRICS_PORT', 9464),
     drainDelayMs: readDuration(env, 'DRAIN_DELAY_MS', 3000),
     shutdownTimeoutMs: readDuration(env, 'SHUTDOWN_TIMEOUT_MS', 5000),
     logFormat: readChoice(env, 'LOG_FORMAT', ['text', 'json'] as const, 'text'),
     logCalls: readChoice(env, 'LOG_CALLS', ['true', 'false'] as const, 'false') === 'true',
   };
-  // Port 0 asks the OS for two different free ports, so only a fixed clash is a mistake.
-  if (config.grpcPort !== 0 && config.grpcPort === config.controlPort) {
-    throw new ConfigError(`GRPC_PORT and CONTROL_PORT must differ, both are ${config.grpcPort}`);
+  // Port 0 asks the OS for different free ports, so only a fixed clash is a mistake.
+  const ports: [string, number][] = [
+    ['GRPC_PORT', config.grpcPort],
+    ['CONTROL_PORT', config.controlPort],
+    ['METRICS_PORT', config.metricsPort],
+  ];
+  for (const [index, [name, port]] of ports.entries()) {
+    const clash = ports.slice(index + 1).find(([, other]) => port !== 0 && other === port);
+    if (clash) throw new ConfigError(`${name} and ${clash[0]} must differ, both are ${port}`);
   }
   return config;
 }

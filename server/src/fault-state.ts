@@ -124,6 +124,11 @@ export class FaultState {
     return this.replace({ ...this.settings, health: 'NOT_SERVING' });
   }
 
+  /** True once beginDrain() ran: the replica is shutting down. */
+  isDraining(): boolean {
+    return this.draining;
+  }
+
   /** Registers a listener for every change. */
   onChange(listener: FaultStateListener): void {
     this.listeners.push(listener);

@@ -2,6 +2,7 @@ import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js'
 import type { GreeterServer, SayHelloRequest, SayHelloResponse } from '../../gen/greeter/v1/greeter.js';
 import { statusCodeOf, type FaultState } from './fault-state.js';
 import type { Logger } from './log.js';
+import type { MethodMetrics } from './metrics.js';
 import { checkName } from './request-validation.js';
 
 /** What the greeter handlers need from the rest of the server. */
@@ -10,6 +11,8 @@ export interface GreeterDeps {
   faults: FaultState;
   log: Logger;
   logCalls: boolean;
+  /** Counted for Prometheus: every SayHello call, its status code and its time. */
+  metrics: MethodMetrics;
 }
 
 /**
@@ -19,16 +22,18 @@ export interface GreeterDeps {
  * response (grpc-status in the first HEADERS frame), the only place Envoy looks when it decides
  * to retry a call or counts an error for outlier detection.
  */
-export function createGreeterService({ replica, faults, log, logCalls }: GreeterDeps): GreeterServer {
+export function createGreeterService({ replica, faults, log, logCalls, metrics }: GreeterDeps): GreeterServer {
   return {
     sayHello(call: ServerUnaryCall<SayHelloRequest, SayHelloResponse>, callback: sendUnaryData<SayHelloResponse>) {
       const started = performance.now();
+      metrics.started();
       const { latencyMs } = faults.get();
 
       const answer = (): void => {
         // Faults are read again after the delay so a reset during a long latency takes effect at once.
         const { failRate, failCode } = faults.get();
         const outcome = decide(call.request, failRate, failCode, replica);
+        metrics.finished(outcome.error?.code ?? status.OK, (performance.now() - started) / 1000);
         if (logCalls) {
           log('call', {
             peer: call.getPeer(),
@@ -49,9 +54,16 @@ export function createGreeterService({ replica, faults, log, logCalls }: Greeter
         answer();
         return;
       }
-      const timer = setTimeout(answer, latencyMs);
+      let answered = false;
+      const timer = setTimeout(() => {
+        answered = true;
+        answer();
+      }, latencyMs);
       // A caller whose deadline expired gets nothing from us; don't keep a timer alive for it.
-      call.once('cancelled', () => clearTimeout(timer));
+      call.once('cancelled', () => {
+        clearTimeout(timer);
+        if (!answered) metrics.finished(status.CANCELLED, (performance.now() - started) / 1000);
+      });
     },
   };
 }

@@ -12,3 +12,4 @@ export {
   type HealthStatus,
 } from './fault-state.js';
 export { parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from './control-cli-args.js';
+export { ReplicaMetrics, type MethodMetrics } from './metrics.js';

@@ -9,6 +9,8 @@ import { bindGrpcServer, createGrpcServer } from './grpc-server.js';
 import { HealthReporter } from './health-reporter.js';
 import { joinHostPort } from './host-port.js';
 import { createLogger } from './log.js';
+import { ReplicaMetrics } from './metrics.js';
+import { createMetricsServer } from './metrics-server.js';
 import { resolveReplicaName } from './replica-name.js';
 import { installShutdown } from './shutdown.js';
 
@@ -29,7 +31,10 @@ async function main(): Promise<void> {
 
   const faults = new FaultState(replica.name);
   const health = new HealthReporter(faults.get().health);
+  const metrics = new ReplicaMetrics(replica.name);
+  metrics.showState(faults.get(), faults.isDraining());
   faults.onChange((next, previous) => {
+    metrics.showState(next, faults.isDraining());
     if (next.health !== previous.health) {
       health.setAll(next.health);
       log('health', { status: next.health });
@@ -40,7 +45,13 @@ async function main(): Promise<void> {
   });
 
   const grpcServer = createGrpcServer(
-    createGreeterService({ replica: replica.name, faults, log, logCalls: config.logCalls }),
+    createGreeterService({
+      replica: replica.name,
+      faults,
+      log,
+      logCalls: config.logCalls,
+      metrics: metrics.forMethod('greeter.v1.Greeter', 'SayHello'),
+    }),
     health,
   );
   let grpcPort: number;
@@ -64,9 +75,21 @@ async function main(): Promise<void> {
   const unpublish = publishControlToken(controlTokenFile(control.address, control.port), controlToken);
   process.once('exit', unpublish);
 
+  // Beside the gRPC port, on the same host: Prometheus scrapes each replica where Envoy calls it.
+  const metricsServer = createMetricsServer(metrics.registry);
+  try {
+    metricsServer.listen(config.metricsPort, config.grpcHost);
+    await once(metricsServer, 'listening');
+  } catch (error) {
+    grpcServer.forceShutdown();
+    controlServer.close();
+    fail(`cannot listen for metrics on ${joinHostPort(config.grpcHost, config.metricsPort)}: ${oneLine(error)}`, 1);
+  }
+  const metricsAddress = metricsServer.address() as AddressInfo;
+
   installShutdown({
     grpcServer,
-    controlServer,
+    httpServers: [controlServer, metricsServer],
     faults,
     log,
     drainDelayMs: config.drainDelayMs,
@@ -77,6 +100,7 @@ async function main(): Promise<void> {
   log('listening', {
     grpc: joinHostPort(config.grpcHost, grpcPort),
     control: joinHostPort(control.address, control.port),
+    metrics: joinHostPort(metricsAddress.address, metricsAddress.port),
     name: replica.from,
     pid: process.pid,
     node: process.version,

@@ -6,7 +6,8 @@ import type { Logger } from './log.js';
 /** Everything a graceful shutdown has to stop, and how long it may take. */
 export interface ShutdownDeps {
   grpcServer: Pick<GrpcServer, 'tryShutdown' | 'forceShutdown'>;
-  controlServer: HttpServer;
+  /** The control API and the metrics endpoint: both keep answering through the drain, and close at the end. */
+  httpServers: HttpServer[];
   faults: FaultState;
   log: Logger;
   drainDelayMs: number;
@@ -20,7 +21,7 @@ export interface ShutdownDeps {
  * shutdownTimeoutMs). A second signal stops at once.
  */
 export function installShutdown(deps: ShutdownDeps, signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
-  const { grpcServer, controlServer, faults, log, drainDelayMs, shutdownTimeoutMs, exit } = deps;
+  const { grpcServer, httpServers, faults, log, drainDelayMs, shutdownTimeoutMs, exit } = deps;
   let began: number | undefined;
   let drainTimer: NodeJS.Timeout | undefined;
   let forceTimer: NodeJS.Timeout | undefined;
@@ -31,12 +32,13 @@ export function installShutdown(deps: ShutdownDeps, signals: readonly NodeJS.Sig
     completing = true;
     clearTimeout(drainTimer);
     clearTimeout(forceTimer);
-    controlServer.close(() => {
+    const closed = httpServers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    void Promise.all(closed).then(() => {
       log('shutdown complete', { ms: Math.round(performance.now() - (began ?? performance.now())) });
       exit(0);
     });
-    // close() alone waits for idle keep-alive connections (e.g. a curl or greeterctl still open).
-    controlServer.closeAllConnections();
+    // close() alone waits for idle keep-alive connections (e.g. a curl, greeterctl or Prometheus still open).
+    for (const server of httpServers) server.closeAllConnections();
   };
 
   /** Closes every call now: `event` says whether that was asked for (a second signal) or a timeout ran out. */

@@ -22,6 +22,8 @@ export class ComposeProject {
     readonly env: NodeJS.ProcessEnv,
     readonly proxyPort: number,
     readonly adminPort: number,
+    /** Where the observability profile's Prometheus is published, if the test starts it. */
+    readonly prometheusPort: number,
   ) {
     this.#run = createComposeRunner({ composeFile: path.join(projectRoot, 'docker-compose.yml'), env, timeoutMs: 5 * 60_000 });
   }
@@ -29,9 +31,16 @@ export class ComposeProject {
   /** A project name and free ports; nothing runs until up(). */
   static async create(): Promise<ComposeProject> {
     const name = `gel-test-${randomBytes(3).toString('hex')}`;
-    const [proxyPort, adminPort] = [await freePort(), await freePort()];
-    const env = { ...process.env, COMPOSE_PROJECT_NAME: name, PORT_PROXY: String(proxyPort), PORT_ADMIN: String(adminPort) };
-    return new ComposeProject(name, env, proxyPort, adminPort);
+    const [proxyPort, adminPort, prometheusPort, grafanaPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const env = {
+      ...process.env,
+      COMPOSE_PROJECT_NAME: name,
+      PORT_PROXY: String(proxyPort),
+      PORT_ADMIN: String(adminPort),
+      PORT_PROMETHEUS: String(prometheusPort),
+      PORT_GRAFANA: String(grafanaPort),
+    };
+    return new ComposeProject(name, env, proxyPort, adminPort, prometheusPort);
   }
 
   get target(): string {
@@ -55,9 +64,12 @@ export class ComposeProject {
     await this.waitForHealthy(replicas);
   }
 
-  /** Removes everything the project made: containers (at once, no drain), its network and its image tags. */
+  /**
+   * Removes everything the project made: containers (at once, no drain), its network and its image tags. With the
+   * profile named: a plain `down` leaves a profile's containers (and so the network) behind.
+   */
   async down(): Promise<void> {
-    await this.#run(['down', '--timeout', '1', '--remove-orphans', '--rmi', 'local']);
+    await this.#run(['--profile', 'observability', 'down', '--timeout', '1', '--remove-orphans', '--rmi', 'local']);
   }
 
   /** Resolves with Envoy's hosts once it sees exactly `count`, all healthy. */

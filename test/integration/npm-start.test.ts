@@ -170,3 +170,12 @@ test('a taken port is reported in one line before anything starts', async () => 
     blocker.close();
   }
 });
+
+test('--prometheus without a usable Prometheus is one line saying how to get one, before anything starts', async () => {
+  const ports = ['--port', String(await freePort()), '--admin-port', String(await freePort()), '--prometheus-port', String(await freePort())];
+  start = startCommand(['--prometheus', '--no-client', '--server-port', String(await freePort()), ...ports], { PROMETHEUS_BIN: '/nonexistent/prometheus' });
+  const stderr: string[] = [];
+  start.onLine((line, stream) => stream === 'stderr' && stderr.push(line));
+  expect(await start.exited).toBe(1);
+  expect(stderr).toEqual(['npm start: PROMETHEUS_BIN=/nonexistent/prometheus is not an executable file']);
+});

@@ -22,6 +22,7 @@ describe('server log lines', () => {
     const expected = [
       new RegExp(
         `^${TIME} grpc-server-1 listening grpc=127\\.0\\.0\\.1:${textServer.grpcPort} control=127\\.0\\.0\\.1:${textServer.controlPort} ` +
+          `metrics=127\\.0\\.0\\.1:${textServer.metricsPort} ` +
           `name=REPLICA_NAME pid=\\d+ node=v\\d+\\S* drainDelayMs=100 shutdownTimeoutMs=5000 logCalls=false$`,
       ),
       new RegExp(`^${TIME} grpc-server-1 health status=NOT_SERVING$`),
@@ -49,6 +50,10 @@ describe('server log lines', () => {
       expect(event).toMatchObject({ replica: 'test-replica' });
       expect(String(event.time)).toMatch(new RegExp(`^${TIME}$`));
     }
-    expect(events[0]).toMatchObject({ grpc: `127.0.0.1:${server.grpcPort}`, control: `127.0.0.1:${server.controlPort}` });
+    expect(events[0]).toMatchObject({
+      grpc: `127.0.0.1:${server.grpcPort}`,
+      control: `127.0.0.1:${server.controlPort}`,
+      metrics: `127.0.0.1:${server.metricsPort}`,
+    });
   });
 });

@@ -25,6 +25,7 @@ const SERVER_VARS = [
   'REPLICA_NAME',
   'CONTROL_HOST',
   'CONTROL_PORT',
+  'METRICS_PORT',
   'DRAIN_DELAY_MS',
   'SHUTDOWN_TIMEOUT_MS',
   'LOG_FORMAT',
@@ -33,7 +34,8 @@ const SERVER_VARS = [
 
 const running = new Set<TsProcess>();
 
-const LISTENING_PATTERN = /\blistening\b.*\bgrpc"?[=:]"?127\.0\.0\.1:(\d+).*\bcontrol"?[=:]"?127\.0\.0\.1:(\d+)/;
+const LISTENING_PATTERN =
+  /\blistening\b.*\bgrpc"?[=:]"?127\.0\.0\.1:(\d+).*\bcontrol"?[=:]"?127\.0\.0\.1:(\d+).*\bmetrics"?[=:]"?127\.0\.0\.1:(\d+)/;
 
 /** How a finished process ended and what it printed. */
 export interface ProcessResult extends ExitStatus {
@@ -48,6 +50,8 @@ export interface ServerProcess {
   grpcAddress: string;
   grpcPort: number;
   controlPort: number;
+  /** Where GET /metrics answers, on 127.0.0.1. */
+  metricsPort: number;
   /** Every stdout line so far (JSON objects unless the test asked for LOG_FORMAT=text). */
   lines: string[];
   stderr(): string;
@@ -93,6 +97,7 @@ export async function startServer(env: ChildVars = {}, timeoutMs = 20_000): Prom
     GRPC_PORT: '0',
     CONTROL_HOST: '127.0.0.1',
     CONTROL_PORT: '0',
+    METRICS_PORT: '0',
     REPLICA_NAME: 'test-replica',
     LOG_FORMAT: 'json',
     ...env,
@@ -100,9 +105,9 @@ export async function startServer(env: ChildVars = {}, timeoutMs = 20_000): Prom
   const waitForLine = (match: (line: string) => boolean, waitMs = 10_000): Promise<string> =>
     child.until('a matching server line', () => child.lines.find(match), waitMs);
 
-  // Text: `... listening grpc=127.0.0.1:P control=127.0.0.1:Q`; JSON: `"event":"listening","grpc":"127.0.0.1:P",...`.
+  // Text: `... listening grpc=127.0.0.1:P control=127.0.0.1:Q metrics=127.0.0.1:R`; JSON: `"event":"listening","grpc":"127.0.0.1:P",...`.
   const listeningLine = await waitForLine((line) => LISTENING_PATTERN.test(line), timeoutMs);
-  const [, grpcPortText, controlPortText] = LISTENING_PATTERN.exec(listeningLine)!;
+  const [, grpcPortText, controlPortText, metricsPortText] = LISTENING_PATTERN.exec(listeningLine)!;
   const grpcPort = Number(grpcPortText);
   const controlPort = Number(controlPortText);
   return {
@@ -110,6 +115,7 @@ export async function startServer(env: ChildVars = {}, timeoutMs = 20_000): Prom
     grpcAddress: `127.0.0.1:${grpcPort}`,
     grpcPort,
     controlPort,
+    metricsPort: Number(metricsPortText),
     lines: child.lines,
     stderr: () => child.stderr,
     waitForLine,

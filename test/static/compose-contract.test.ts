@@ -99,7 +99,8 @@ function grpcServerCluster(): any {
 describe('docker-compose.yml: shape', () => {
   it('uses the modern Compose spec (no top-level version:)', () => {
     expect(compose.version).toBeUndefined();
-    expect(Object.keys(compose.services).sort()).toEqual(['envoy', 'grpc-client', 'grpc-server']);
+    // Prometheus and Grafana belong to the profile `observability` (test/static/observability-config.test.ts).
+    expect(Object.keys(compose.services).sort()).toEqual(['envoy', 'grafana', 'grpc-client', 'grpc-server', 'prometheus']);
   });
 
   it('keeps grpc-server scalable: no container_name, no hostname, no published ports', () => {

@@ -19,4 +19,12 @@ describe('TypeScript', () => {
     });
     expect(result.code, describeResult(result)).toBe(0);
   }, 60_000);
+
+  it("type-checks the dashboard's browser page with the DOM (its own tsconfig)", async () => {
+    const result = await runCommand(tsc, ['--noEmit', '--pretty', 'false', '-p', 'scripts/lab/dashboard/page/tsconfig.json'], {
+      cwd: projectRoot,
+      timeoutMs: 55_000,
+    });
+    expect(result.code, describeResult(result)).toBe(0);
+  }, 60_000);
 });

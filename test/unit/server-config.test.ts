@@ -20,6 +20,7 @@ describe('loadServerConfig', () => {
       replicaName: { from: 'hostname', name: 'host-a' },
       controlHost: '127.0.0.1',
       controlPort: 8081,
+      metricsPort: 9464,
       drainDelayMs: 3000,
       shutdownTimeoutMs: 5000,
       logFormat: 'text',
@@ -35,6 +36,7 @@ describe('loadServerConfig', () => {
         REPLICA_NAME: 'grpc-server-1',
         CONTROL_HOST: '::1',
         CONTROL_PORT: '0',
+        METRICS_PORT: '0',
         DRAIN_DELAY_MS: '300',
         SHUTDOWN_TIMEOUT_MS: '0',
         LOG_FORMAT: 'json',
@@ -48,6 +50,7 @@ describe('loadServerConfig', () => {
       replicaName: { from: 'env', name: 'grpc-server-1' },
       controlHost: '::1',
       controlPort: 0,
+      metricsPort: 0,
       drainDelayMs: 300,
       shutdownTimeoutMs: 0,
       logFormat: 'json',
@@ -81,6 +84,9 @@ describe('loadServerConfig', () => {
     ],
     [{ GRPC_PORT: '' }, 'GRPC_PORT is set but empty; unset it to use the default'],
     [{ GRPC_PORT: '9000', CONTROL_PORT: '9000' }, 'GRPC_PORT and CONTROL_PORT must differ, both are 9000'],
+    [{ METRICS_PORT: '8080' }, 'GRPC_PORT and METRICS_PORT must differ, both are 8080'],
+    [{ METRICS_PORT: '8081' }, 'CONTROL_PORT and METRICS_PORT must differ, both are 8081'],
+    [{ METRICS_PORT: '9464x' }, 'METRICS_PORT must be an integer 0-65535, got "9464x"'],
   ])('rejects %j with one line', (env, message) => {
     expect(errorFor(env)).toBe(message);
   });
@@ -92,9 +98,9 @@ describe('loadServerConfig', () => {
     });
   });
 
-  it('lets both ports be 0 (each gets its own ephemeral port)', () => {
-    const config = loadServerConfig({ GRPC_PORT: '0', CONTROL_PORT: '0' }, 'h');
-    expect([config.grpcPort, config.controlPort]).toEqual([0, 0]);
+  it('lets every port be 0 (each gets its own ephemeral port)', () => {
+    const config = loadServerConfig({ GRPC_PORT: '0', CONTROL_PORT: '0', METRICS_PORT: '0' }, 'h');
+    expect([config.grpcPort, config.controlPort, config.metricsPort]).toEqual([0, 0, 0]);
   });
 });
 

@@ -9,6 +9,7 @@ test('one row per replica with flags, rates, a share bar and probe latency, then
     policy: 'ROUND_ROBIN',
     probeRate: 10,
     probeFailed: 0,
+    latencyWindowS: 5,
     retriesPerSecond: 1.5,
     rows: [
       { name: 'grpc-server-1', state: 'running', envoy: 'healthy', requestsPerSecond: 15, errorsPerSecond: 0, share: 0.75, p50Ms: 3.21, p99Ms: 9.87 },
@@ -16,7 +17,7 @@ test('one row per replica with flags, rates, a share bar and probe latency, then
     ],
   });
   expect(text.split('\n')).toEqual([
-    'lab watch  12:00:05  driver local  policy ROUND_ROBIN  probe 10/s (0 failed)',
+    'lab watch  12:00:05  driver local  policy ROUND_ROBIN  probe 10/s (0 failed), p50/p99 of its calls in the last 5 s',
     'NAME           STATE    ENVOY                 RQ/S  ERR/S  SHARE                      P50 MS  P99 MS',
     `grpc-server-1  running  healthy               15.0  0.0    ${'█'.repeat(15)}${'░'.repeat(5)}  75%  3.2     9.9`,
     `grpc-server-2  paused   failed_outlier_check  5.0   2.0    ${'█'.repeat(5)}${'░'.repeat(15)}  25%  -       -`,
