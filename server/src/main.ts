@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   const grpcServer = createGrpcServer(
     createGreeterService({ replica: replica.name, faults, log, logCalls: config.logCalls }),
     health,
+    config,
   );
   let grpcPort: number;
   try {
@@ -78,6 +79,10 @@ async function main(): Promise<void> {
     drainDelayMs: config.drainDelayMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logCalls: config.logCalls,
+    // Said only when set, so the usual line stays as it was.
+    ...(config.maxConnectionAgeMs > 0
+      ? { maxConnectionAgeMs: config.maxConnectionAgeMs, maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs }
+      : {}),
   });
 }
 
