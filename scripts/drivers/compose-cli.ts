@@ -12,8 +12,11 @@ export interface ComposeResult {
   stderr: string;
 }
 
-/** Runs `docker compose <project and file flags> ...args`; rejects only when it could not run or timed out. */
-export type ComposeRunner = (args: string[]) => Promise<ComposeResult>;
+/**
+ * Runs `docker compose <project and file flags> ...args`; rejects only when it could not run or timed out.
+ * `overrides` are Compose files merged over the project's own for this one invocation (`-f` after the main file).
+ */
+export type ComposeRunner = (args: string[], overrides?: readonly string[]) => Promise<ComposeResult>;
 
 /** How to reach the one Compose project the lab drives. */
 export interface ComposeRunnerOptions {
@@ -39,9 +42,10 @@ const KILL_GRACE_MS = 5_000;
 export function createComposeRunner(options: ComposeRunnerOptions): ComposeRunner {
   const [program, ...leading] = options.command ?? ['docker', 'compose'];
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  return (args) =>
+  return (args, overrides = []) =>
     new Promise<ComposeResult>((resolve, reject) => {
-      const child = spawn(program, [...leading, '-f', options.composeFile, ...args], {
+      const files = [options.composeFile, ...overrides].flatMap((file) => ['-f', file]);
+      const child = spawn(program, [...leading, ...files, ...args], {
         cwd: path.dirname(options.composeFile),
         env: options.env ?? process.env,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -125,6 +125,10 @@ export class LocalDriver implements LabDriver {
     await this.request('POST', '/policy', { ...choice });
   }
 
+  async setReplicaEnv(env: Record<string, string>): Promise<void> {
+    await this.request('POST', '/replica-env', { env });
+  }
+
   async policy(): Promise<PolicyChoice> {
     return runningPolicy(await this.adminUrl());
   }
@@ -164,8 +168,9 @@ export class LocalDriver implements LabDriver {
       response = await fetch(`${controlUrl}${route}`, {
         method,
         ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-        // Scaling waits for health checks; a policy switch waits for the hot restart: seconds, not minutes.
-        signal: AbortSignal.timeout(60_000),
+        // Scaling waits for health checks; a policy switch for the hot restart; replica env for one restart per
+        // replica: seconds each, not minutes.
+        signal: AbortSignal.timeout(route === '/replica-env' ? 180_000 : 60_000),
       });
     } catch (error) {
       throw new LabError(`the local lab system at ${controlUrl} did not answer: ${messageOf(error)}`);

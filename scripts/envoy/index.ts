@@ -15,8 +15,10 @@ export {
 export { EnvoyNotAvailableError, findEnvoy, requireEnvoy, type EnvoyBinary } from './binary.js';
 export {
   CLUSTER_NAME,
+  deriveL4EnvoyConfig,
   deriveLocalEnvoyConfig,
   EnvoyConfigShapeError,
+  L4_STAT_PREFIX,
   LISTENER_NAME,
   serviceNameOf,
   type LocalEnvoyOverrides,

@@ -74,6 +74,8 @@ export class LocalStack {
   private replicaPortValue: number | undefined;
   private dnsPort: number | undefined;
   private policy: PolicyChoice;
+  /** Environment added to every replica after serverEnv, set by setReplicaEnv (e.g. MAX_CONNECTION_AGE_MS). */
+  private replicaEnv: Record<string, string> = {};
 
   constructor(options: LocalStackOptions) {
     this.options = {
@@ -101,6 +103,43 @@ export class LocalStack {
   get envoyTarget(): string {
     if (this.listenerPortValue === undefined) throw new Error('the stack is not started');
     return `${this.options.bindAddress}:${this.listenerPortValue}`;
+  }
+
+  /**
+   * Where the DNS responder that plays Docker's DNS answers the replicas' service name: what another balancer on
+   * this machine (the scorecard's HAProxy or a second Envoy, a grpc-js dns:// target) asks to find the replicas.
+   */
+  get dnsServer(): { address: string; port: number; name: string } {
+    if (this.dnsPort === undefined) throw new Error('the stack is not started');
+    return { address: this.options.bindAddress, port: this.dnsPort, name: serviceNameOf(readFileSync(envoyYamlPath, 'utf8')) };
+  }
+
+  /** The environment setReplicaEnv added to every replica ({} = none). */
+  currentReplicaEnv(): Record<string, string> {
+    return { ...this.replicaEnv };
+  }
+
+  /**
+   * Restarts every replica with `env` added to its environment ({} = as configured), the way a deployment rolls a
+   * new setting out: one at a time, each started again under its own name and address before the next one stops, so
+   * the service never has fewer than all but one. Resolves once Envoy sees every replica healthy again; new
+   * replicas from a later scale get the same environment. A replica that does not start (a bad value) rejects, and
+   * the environment is put back for the replicas a later scale starts.
+   */
+  async setReplicaEnv(env: Record<string, string>): Promise<void> {
+    const previous = this.replicaEnv;
+    this.replicaEnv = { ...env };
+    try {
+      for (const replica of this.replicas()) {
+        if (replica.paused) replica.process.signal('SIGCONT');
+        await stopAtOnce(replica.process);
+        await this.startReplica(replica.index);
+        await this.waitForHealthy(this.replicas().length);
+      }
+    } catch (error) {
+      this.replicaEnv = previous;
+      throw error;
+    }
   }
 
   /** Live replicas, by number. */
@@ -273,6 +312,7 @@ export class LocalStack {
         ...process.env,
         LOG_FORMAT: 'text',
         ...this.options.serverEnv,
+        ...this.replicaEnv,
         GRPC_HOST: address,
         GRPC_PORT: String(port),
         CONTROL_HOST: address,
