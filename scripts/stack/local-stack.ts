@@ -120,22 +120,24 @@ export class LocalStack {
   }
 
   /**
-   * Restarts every replica with `env` added to its environment ({} = as configured), the way a deployment rolls a
-   * new setting out: one at a time, each started again under its own name and address before the next one stops, so
-   * the service never has fewer than all but one. Resolves once Envoy sees every replica healthy again; new
-   * replicas from a later scale get the same environment. A replica that does not start (a bad value) rejects, and
-   * the environment is put back for the replicas a later scale starts.
+   * Restarts every replica with `env` added to its environment ({} = as configured), all at once (nothing should be
+   * calling them meanwhile), each under its own name and address. Resolves once Envoy sees every replica healthy
+   * again; replicas a later scale starts get the same environment. When a replica does not start (a bad value) it
+   * rejects, and puts the environment back for the replicas a later scale starts.
    */
   async setReplicaEnv(env: Record<string, string>): Promise<void> {
     const previous = this.replicaEnv;
     this.replicaEnv = { ...env };
+    const replicas = this.replicas();
     try {
-      for (const replica of this.replicas()) {
-        if (replica.paused) replica.process.signal('SIGCONT');
-        await stopAtOnce(replica.process);
-        await this.startReplica(replica.index);
-        await this.waitForHealthy(this.replicas().length);
-      }
+      await Promise.all(
+        replicas.map(async (replica) => {
+          if (replica.paused) replica.process.signal('SIGCONT');
+          await stopAtOnce(replica.process);
+          await this.startReplica(replica.index);
+        }),
+      );
+      await this.waitForHealthy(replicas.length);
     } catch (error) {
       this.replicaEnv = previous;
       throw error;
