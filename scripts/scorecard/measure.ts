@@ -211,6 +211,9 @@ export async function measureScale(arena: Arena, contender: Contender): Promise<
   try {
     const before = await runningNames(arena.driver);
     const run = arena.caller.run({ ...shape(entrant), rate, untilStopped: true, concurrency: rate }, { events: true });
+    // A second of calls first: the channel has resolved and connected before the new replica exists (a client that
+    // resolves while it is being added would find it by luck, not by design).
+    await pollUntil('the first second of calls', () => run.calls.length >= rate, { timeoutMs: 10_000, intervalMs: 50 });
     arena.log(`${contender.name}: scaling to ${before.length + 1} replicas under ${rate} calls/s`);
     await arena.driver.scale(before.length + 1);
     const all = await runningNames(arena.driver);
