@@ -181,7 +181,8 @@ export async function measureFault(arena: Arena, contender: Contender, fault: Fa
       failed: report.failed,
       failedByCode: report.failedByCode,
       seconds: Math.round((endAt - faultAt) / 100) / 10,
-      outOfRotationMs: fault === 'kill' ? undefined : outOfRotationAfter(run.calls, victim, faultAt, endAt, QUIET_MS),
+      // A killed or paused replica answers nothing after the fault: only a drain or NOT_SERVING says when it left.
+      outOfRotationMs: fault === 'drain' || fault === 'not-serving' ? outOfRotationAfter(run.calls, victim, faultAt, endAt, QUIET_MS) : undefined,
     };
   } finally {
     await entrant.balancer?.stop();

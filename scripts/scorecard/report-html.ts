@@ -62,13 +62,13 @@ export function formatScorecardHtml(report: ScorecardReport): string {
     ms(c.scale.firstCallMs, c.scale.limitMs),
     ms(c.scale.fairMs, c.scale.limitMs),
     ...faults.map((f) => failedCell(c, f)),
-    ...faults.filter((f) => f !== 'kill').map((f) => outCell(c, f)),
+    ...faults.filter((f) => f === 'drain' || f === 'not-serving').map((f) => outCell(c, f)),
     fixed(c.speed.throughputPerS, 0),
     c.speed.cpuUsPerCall === undefined ? 'in client' : fixed(c.speed.cpuUsPerCall, 0),
     fixed(c.addedP50Ms, 2),
     fixed(c.addedP99Ms, 2),
   ]);
-  const header = ['contender', 'jain', 'max/min', 'worst 1 s', 'busiest', '4th: first call', 'fair again', ...faults.map((f) => `${f}: failed`), ...faults.filter((f) => f !== 'kill').map((f) => `${f}: replica`), 'calls/s', 'cpu µs/call', '+p50 ms', '+p99 ms'];
+  const header = ['contender', 'jain', 'max/min', 'worst 1 s', 'busiest', '4th: first call', 'fair again', ...faults.map((f) => `${f}: failed`), ...faults.filter((f) => f === 'drain' || f === 'not-serving').map((f) => `${f}: replica`), 'calls/s', 'cpu µs/call', '+p50 ms', '+p99 ms'];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(`scorecard: ${verdict}`)}</title>
 <style>

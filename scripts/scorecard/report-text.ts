@@ -42,7 +42,7 @@ export function formatScorecardText(report: ScorecardReport): string {
   const faultRows = report.contenders.map((c) => [
     c.name,
     ...faults.map((f) => failedCell(c, f)),
-    ...faults.filter((f) => f !== 'kill').map((f) => outCell(c, f)),
+    ...faults.filter((f) => f === 'drain' || f === 'not-serving').map((f) => outCell(c, f)),
   ]);
   const speedRows = [
     ['direct (no balancer)', fixed(report.direct.throughputPerS, 0), '-', fixed(report.direct.p50Ms, 2), fixed(report.direct.p99Ms, 2), '-', '-'],
@@ -65,7 +65,7 @@ export function formatScorecardText(report: ScorecardReport): string {
     ...table(['contender', 'jain', 'max/min', 'worst 1s', 'busiest', 'reconnects', 'first call', 'fair again'], spreadRows).map((l) => `  ${l}`),
     '',
     `failed calls across each fault at 200 calls/s, and when the replica stopped answering:`,
-    ...table(['contender', ...faults.map((f) => `${f} failed`), ...faults.filter((f) => f !== 'kill').map((f) => `${f}: replica`)], faultRows).map((l) => `  ${l}`),
+    ...table(['contender', ...faults.map((f) => `${f} failed`), ...faults.filter((f) => f === 'drain' || f === 'not-serving').map((f) => `${f}: replica`)], faultRows).map((l) => `  ${l}`),
     '',
     'speed: throughput with 16 calls in flight, balancer CPU per call, latency at 200 calls/s (ms) and added to the direct path:',
     ...table(['path', 'calls/s', 'cpu µs/call', 'p50', 'p99', '+p50', '+p99'], speedRows).map((l) => `  ${l}`),

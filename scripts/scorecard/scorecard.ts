@@ -29,6 +29,7 @@ export async function runScorecard(driver: LabDriver, options: ScorecardOptions)
   const startedAt = new Date();
   const site = await openSite(driver);
   let caller: Caller | undefined;
+  let failure: unknown;
   try {
     caller = await Caller.start();
     await restoreBaseline(driver);
@@ -50,11 +51,24 @@ export async function runScorecard(driver: LabDriver, options: ScorecardOptions)
       lessons,
       pass: lessons.every((l) => l.pass),
     };
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     await caller?.close();
     await site.close();
     log('restoring the baseline (3 replicas, no faults, ROUND_ROBIN)');
-    await restoreBaseline(driver);
+    await settle(restoreBaseline(driver), failure, log);
+  }
+}
+
+/** Awaits a clean-up; when an error is already on its way, a failing clean-up is logged instead of hiding it. */
+async function settle(cleanUp: Promise<void>, failure: unknown, log: (line: string) => void): Promise<void> {
+  try {
+    await cleanUp;
+  } catch (error) {
+    if (failure === undefined) throw error;
+    log(`could not restore the baseline: ${messageOf(error)}`);
   }
 }
 
@@ -64,15 +78,20 @@ async function scoreContender(arena: Arena, contender: Contender, direct: SpeedS
     arena.log(`${contender.name}: restarting the replicas with ${Object.entries(contender.replicaEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     await arena.driver.setReplicaEnv(contender.replicaEnv);
   }
+  let failure: unknown;
   try {
     return await measureContender(arena, contender, features, direct);
   } catch (error) {
     // The system or a balancer did not behave: one line naming the contender (a LabError already is one).
-    throw error instanceof LabError ? error : new LabError(`${contender.name}: ${messageOf(error)}`);
+    failure = error instanceof LabError ? error : new LabError(`${contender.name}: ${messageOf(error)}`);
+    throw failure;
   } finally {
     if (contender.replicaEnv) {
-      await restoreBaseline(arena.driver);
-      await arena.driver.setReplicaEnv({});
+      await settle(
+        restoreBaseline(arena.driver).then(() => arena.driver.setReplicaEnv({})),
+        failure,
+        arena.log,
+      );
     }
   }
 }
