@@ -20,7 +20,7 @@ afterAll(async () => {
   await project?.down();
 }, 2 * 60_000);
 
-testScorecard(() => driver, 10 * 60_000);
+testScorecard(() => driver, 15 * 60_000);
 
 test('no contender container is left on the engine', async () => {
   const left = await new Docker().listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project.name}`] } });
