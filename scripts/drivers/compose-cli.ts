@@ -13,10 +13,11 @@ export interface ComposeResult {
 }
 
 /**
- * Runs `docker compose -f <file> ...args` (with `env` added to the environment Compose sees); rejects only when it
- * could not run or timed out.
+ * Runs `docker compose <file flags> ...args`; rejects only when it could not run or timed out. `env` is added to the
+ * environment Compose sees; `overrides` are Compose files merged over the project's own for this one invocation
+ * (`-f` after the main file).
  */
-export type ComposeRunner = (args: string[], env?: Record<string, string>) => Promise<ComposeResult>;
+export type ComposeRunner = (args: string[], extra?: { env?: Record<string, string>; overrides?: readonly string[] }) => Promise<ComposeResult>;
 
 /** How to reach the one Compose project the lab drives. */
 export interface ComposeRunnerOptions {
@@ -42,9 +43,10 @@ const KILL_GRACE_MS = 5_000;
 export function createComposeRunner(options: ComposeRunnerOptions): ComposeRunner {
   const [program, ...leading] = options.command ?? ['docker', 'compose'];
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  return (args, extraEnv = {}) =>
+  return (args, { env: extraEnv = {}, overrides = [] } = {}) =>
     new Promise<ComposeResult>((resolve, reject) => {
-      const child = spawn(program, [...leading, '-f', options.composeFile, ...args], {
+      const files = [options.composeFile, ...overrides].flatMap((file) => ['-f', file]);
+      const child = spawn(program, [...leading, ...files, ...args], {
         cwd: path.dirname(options.composeFile),
         env: { ...(options.env ?? process.env), ...extraEnv },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,8 @@
 // CLI, so the project name, the ports and the .env file are resolved exactly as a user's own `docker compose` does.
 // Faults go through the control CLI inside each container (the control API listens on the container's loopback
 // only); a policy switch hands Envoy a derived config and a SIGHUP (scripts/envoy/hot-restart.sh).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { messageOf } from '../cli/command-line.js';
@@ -262,6 +263,40 @@ export class DockerDriver implements LabDriver {
     );
   }
 
+  async setReplicaEnv(env: Record<string, string>): Promise<void> {
+    const running = (await this.containers()).filter((r) => r.state !== 'exited').length;
+    // A container's environment is fixed when it is created: every replica is recreated, with an override file that
+    // adds `env` for this one `up` ({}: docker-compose.yml alone, so the replicas are as Compose defines them again).
+    const dir = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-replica-env-'));
+    try {
+      const overrides: string[] = [];
+      if (Object.keys(env).length > 0) {
+        const file = path.join(dir, 'replica-env.yml');
+        // JSON strings are YAML strings: every value stays a string, whatever it looks like.
+        const lines = Object.entries(env).map(([name, value]) => `      ${name}: ${JSON.stringify(value)}`);
+        writeFileSync(file, ['services:', `  ${SERVICE}:`, '    environment:', ...lines, ''].join('\n'));
+        overrides.push(file);
+      }
+      const args = ['up', '-d', '--no-deps', '--force-recreate', '--scale', `${SERVICE}=${replicaCount(running, 1)}`, SERVICE];
+      const result = await this.options.runCompose(args, { overrides });
+      if (result.code !== 0) throw new LabError(`docker compose up failed: ${composeErrorLine(result.stderr)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const replicas = (await this.containers()).filter((r) => r.state === 'running').map((r) => `${r.address}:${r.port}`);
+    const adminUrl = await this.adminUrl();
+    await pollUntil(
+      `Envoy to see the ${running} recreated replicas healthy`,
+      async () => {
+        const hosts = await clusterHosts(adminUrl, CLUSTER_NAME);
+        return hosts.length === running && replicas.every((address) => hosts.find((h) => h.address === address)?.healthy);
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    ).catch((error: unknown) => {
+      throw new LabError(messageOf(error));
+    });
+  }
+
   async policy(): Promise<PolicyChoice> {
     return runningPolicy(await this.adminUrl());
   }
@@ -377,7 +412,7 @@ export class DockerDriver implements LabDriver {
   }
 
   private async compose(args: string[], env?: Record<string, string>): Promise<void> {
-    const result = await this.options.runCompose(args, env);
+    const result = await this.options.runCompose(args, env === undefined ? {} : { env });
     if (result.code !== 0) throw new LabError(`docker compose ${args[0]} failed: ${composeErrorLine(result.stderr)}`);
   }
 

@@ -80,6 +80,12 @@ export interface LabDriver {
    * (no call lost). Resolves once the new Envoy is live, has checked the replicas again and the old one is gone.
    */
   setPolicy(choice: PolicyChoice): Promise<void>;
+  /**
+   * Restarts every replica with `env` added to its environment ({} = as configured: docker-compose.yml, or the
+   * server's defaults), e.g. MAX_CONNECTION_AGE_MS for the scorecard; replicas a later scale adds get it too where the
+   * driver can (local). Resolves once Envoy sees every replica healthy again.
+   */
+  setReplicaEnv(env: Record<string, string>): Promise<void>;
   /** The policy Envoy currently runs, read from its own /config_dump. */
   policy(): Promise<PolicyChoice>;
   /** Envoy's process as its supervisor sees it (the local stack, or the Docker engine): `lab ps` shows it first. */

@@ -141,6 +141,10 @@ export class LocalDriver implements LabDriver {
     await this.request('POST', '/policy', { ...choice });
   }
 
+  async setReplicaEnv(env: Record<string, string>): Promise<void> {
+    await this.request('POST', '/replica-env', { env });
+  }
+
   async policy(): Promise<PolicyChoice> {
     return runningPolicy(await this.adminUrl());
   }
@@ -186,8 +190,9 @@ export class LocalDriver implements LabDriver {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        // Scaling waits for health checks; a policy switch waits for the hot restart: seconds, not minutes.
-        signal: AbortSignal.timeout(60_000),
+        // Scaling waits for health checks; a policy switch for the hot restart; replica env for one restart per
+        // replica: seconds each, not minutes.
+        signal: AbortSignal.timeout(route === '/replica-env' ? 180_000 : 60_000),
       });
     } catch (error) {
       throw new LabError(`the local lab system at ${controlUrl} did not answer: ${messageOf(error)}`);

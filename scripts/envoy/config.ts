@@ -102,6 +102,54 @@ export function deriveLocalEnvoyConfig(baseYaml: string, overrides: LocalEnvoyOv
   return doc.toString({ lineWidth: 0 });
 }
 
+/** The stat prefix of the L4 listener's tcp_proxy: its counters are tcp.<prefix>.* (downstream_cx_total, ...). */
+export const L4_STAT_PREFIX = 'grpc_l4';
+
+/**
+ * Derives the layer-4 variant of envoy.yaml for the balancer scorecard: the same listener, the same cluster (DNS
+ * discovery, health checks, outlier detection, connect timeout) and the same admin, but the listener's HTTP
+ * connection manager is replaced by a tcp_proxy. Envoy then balances TCP connections, not calls: it picks a replica
+ * when a client connects and every call on that connection goes there. Routes, retries and per-try timeouts live in
+ * the HTTP connection manager, so they go with it; that loss is what the scorecard measures.
+ */
+export function deriveL4EnvoyConfig(baseYaml: string): string {
+  const doc = YAML.parseDocument(baseYaml);
+  if (doc.errors.length > 0) throw new EnvoyConfigShapeError(`envoy.yaml does not parse: ${doc.errors[0]?.message}`);
+  doc.commentBefore =
+    ' Envoy at layer 4: derived from envoy.yaml by deriveL4EnvoyConfig (scripts/envoy/config.ts) for the balancer\n' +
+    ' scorecard (docs/scorecard.md); do not edit, a test checks it is current. Only the listener differs: a tcp_proxy\n' +
+    ' in place of the HTTP connection manager, so Envoy balances connections instead of calls.';
+  const listener = ['static_resources', 'listeners', indexByName(doc, ['static_resources', 'listeners'], LISTENER_NAME)];
+  const chains = doc.getIn([...listener, 'filter_chains']);
+  if (!YAML.isSeq(chains) || chains.items.length !== 1) {
+    throw new EnvoyConfigShapeError(`listener ${LISTENER_NAME} must have exactly one filter chain`);
+  }
+  const tcpProxy = doc.createNode({
+    name: 'envoy.filters.network.tcp_proxy',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
+      stat_prefix: L4_STAT_PREFIX,
+      cluster: CLUSTER_NAME,
+      max_connect_attempts: 3,
+    },
+  });
+  const reasons: Record<string, string> = {
+    stat_prefix: `Names the proxy's stats: tcp.${L4_STAT_PREFIX}.* (downstream_cx_total counts client connections).`,
+    cluster: 'The same replicas, found and health-checked exactly as the L7 listener finds them.',
+    max_connect_attempts: 'A refused connect (a dead replica) is tried again, on the host round robin picks next.',
+  };
+  const typed = tcpProxy.get('typed_config', true);
+  if (YAML.isMap(typed)) {
+    for (const pair of typed.items) {
+      const key = YAML.isScalar(pair.key) ? String(pair.key.value) : '';
+      if (reasons[key] && YAML.isScalar(pair.value)) pair.value.comment = ` ${reasons[key]}`;
+    }
+  }
+  tcpProxy.commentBefore = ' Layer 4: one upstream connection per client connection, to the replica picked when the client connected.';
+  doc.setIn([...listener, 'filter_chains', 0, 'filters'], doc.createNode([tcpProxy]));
+  return doc.toString({ lineWidth: 0 });
+}
+
 /** The DNS name of the replicas in the base config (grpc-server under Compose); the responder answers it. */
 export function serviceNameOf(baseYaml: string): string {
   const config = YAML.parse(baseYaml) as {

@@ -8,6 +8,7 @@ import { LB_POLICIES, PolicyChoiceError, projectRoot, type LbPolicy } from '../e
 import { chooseDriver, type DriverChoice, LabError, LocalDriver, type LabDriver } from '../drivers/index.js';
 import { formatEnvoyView, formatReplicaTable, sampleReplicaRows } from './replica-table.js';
 import { EXPERIMENTS, formatExperimentHtml, formatExperimentText, runExperiment } from '../experiments/index.js';
+import { formatScorecardHtml, formatScorecardText, runScorecard } from '../scorecard/index.js';
 import { watch } from './watch.js';
 import { startDashboard } from './dashboard/server.js';
 import { type FaultStateView, parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/index.js';
@@ -238,6 +239,27 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
         if (machineReadable) console.log(JSON.stringify({ ...report, reportFile: file }));
         else console.log(`${formatExperimentText(report)}\nreport: ${file}`);
         // A failed expectation is a result, not an error: exit 1 so scripts and CI can act on it.
+        if (!report.pass) process.exitCode = 1;
+      });
+    });
+  program
+    .command('scorecard')
+    .option('--quick', 'short windows and two faults (what the tests run): a few minutes')
+    .option('--json', 'print the report as one JSON object (progress goes to stderr)')
+    .option('--report <file>', 'write the HTML report here (default .lab/reports/scorecard.html)')
+    .description('every way to balance gRPC (Envoy L7 and L4, nginx, HAProxy, grpc-js round_robin, L4 + max_connection_age) on the same replicas, scored side by side')
+    .action(async (options: { quick?: boolean; json?: boolean; report?: string }) => {
+      machineReadable = options.json === true;
+      await run(async (driver) => {
+        const say = (line: string): void => void (machineReadable ? console.error(line) : console.log(line));
+        const report = await runScorecard(driver, { quick: options.quick === true, log: (line) => say(`scorecard: ${line}`) });
+        const file = path.resolve(options.report ?? path.join(projectRoot, '.lab', 'reports', 'scorecard.html'));
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, formatScorecardHtml(report));
+        // Infinity (max/min with an idle replica) has no JSON spelling: it is written as null.
+        if (machineReadable) console.log(JSON.stringify({ ...report, reportFile: file }));
+        else console.log(`${formatScorecardText(report)}\nreport: ${file}`);
+        // A lesson that did not hold is a result, not an error: exit 1 so scripts and CI can act on it.
         if (!report.pass) process.exitCode = 1;
       });
     });

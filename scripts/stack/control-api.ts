@@ -30,6 +30,10 @@ export interface StackInfo {
   replicas: ReplicaInfo[];
   /** http://127.0.0.1:<port> of the stack's Prometheus, when it runs one (`npm start -- --prometheus`). */
   prometheusUrl?: string;
+  /** The DNS responder that answers the replicas' service name (Docker's DNS, played on loopback). */
+  dns: { address: string; port: number; name: string };
+  /** Environment added to every replica by POST /replica-env ({} = none). */
+  replicaEnv: Record<string, string>;
 }
 
 const SIGNALS = { KILL: 'SIGKILL', TERM: 'SIGTERM', STOP: 'SIGSTOP', CONT: 'SIGCONT' } as const;
@@ -47,7 +51,7 @@ class BadRequest extends Error {
 /**
  * The HTTP API through which `lab` drives a running local system (`npm start` hosts it on 127.0.0.1 only):
  * GET /info, POST /scale {replicas}, POST /replicas/<name>/signal {signal: KILL|TERM|STOP|CONT},
- * POST /policy {policy, hashHeader?, panicThresholdPercent?, perTryTimeoutMs?}. Answers JSON; a bad request is 4xx with {"error": "<one line>"}.
+ * POST /policy {policy, hashHeader?, panicThresholdPercent?, perTryTimeoutMs?}, POST /replica-env {env: {NAME: value}}. Answers JSON; a bad request is 4xx with {"error": "<one line>"}.
  */
 export class StackControlApi {
   private readonly server: http.Server;
@@ -81,6 +85,8 @@ export class StackControlApi {
       policy: this.stack.currentPolicy(),
       envoy: this.stack.envoyStatus(),
       ...(this.stack.prometheusUrl === undefined ? {} : { prometheusUrl: this.stack.prometheusUrl }),
+      dns: this.stack.dnsServer,
+      replicaEnv: this.stack.currentReplicaEnv(),
       replicas: this.stack.replicas().map((r) => ({
         name: r.name,
         address: r.address,
@@ -119,6 +125,7 @@ export class StackControlApi {
       return this.serially(() => this.signal(name, body));
     }
     if (method === 'POST' && url === '/policy') return this.serially(() => this.setPolicy(body));
+    if (method === 'POST' && url === '/replica-env') return this.serially(() => this.setReplicaEnv(body));
     return Promise.reject(new BadRequest(`no route ${method} ${url}`, 404));
   }
 
@@ -163,6 +170,11 @@ export class StackControlApi {
     return this.info();
   }
 
+  private async setReplicaEnv(body: Record<string, unknown>): Promise<StackInfo> {
+    await this.stack.setReplicaEnv(replicaEnvOf(body));
+    return this.info();
+  }
+
   private async setPolicy(body: Record<string, unknown>): Promise<StackInfo> {
     const { policy, hashHeader, panicThresholdPercent, perTryTimeoutMs } = body;
     if (typeof policy !== 'string' || !LB_POLICIES.includes(policy as LbPolicy)) {
@@ -181,6 +193,22 @@ export class StackControlApi {
     });
     return this.info();
   }
+}
+
+/** What a replica's environment may be given through the API: names as the server reads them, plain values. */
+const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+/** Checks a POST /replica-env body: {env: {NAME: "value", ...}}, at most 16 names. */
+function replicaEnvOf(body: Record<string, unknown>): Record<string, string> {
+  const env = body.env;
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) throw new BadRequest('env must be an object of NAME: "value"');
+  const entries = Object.entries(env as Record<string, unknown>);
+  if (entries.length > 16) throw new BadRequest(`env may name at most 16 variables, got ${entries.length}`);
+  for (const [name, value] of entries) {
+    if (!ENV_NAME.test(name)) throw new BadRequest(`env names must be upper-case letters, digits and _, got ${JSON.stringify(name)}`);
+    if (typeof value !== 'string' || !/^[\x20-\x7e]*$/.test(value)) throw new BadRequest(`env ${name} must be a printable string`);
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 async function readJson(request: http.IncomingMessage): Promise<Record<string, unknown>> {

@@ -103,6 +103,8 @@ export class LocalStack {
    * since stays listed, so its target shows as down, until the next scale rewrites the list.
    */
   private scraped: ScrapedReplica[] = [];
+  /** Environment added to every replica after serverEnv, set by setReplicaEnv (e.g. MAX_CONNECTION_AGE_MS). */
+  private replicaEnv: Record<string, string> = {};
 
   constructor(options: LocalStackOptions) {
     this.options = {
@@ -140,6 +142,45 @@ export class LocalStack {
   /** http://127.0.0.1:<port> of the stack's Prometheus; undefined when it runs without one. */
   get prometheusUrl(): string | undefined {
     return this.prometheus?.url;
+  }
+
+  /**
+   * Where the DNS responder that plays Docker's DNS answers the replicas' service name: what another balancer on
+   * this machine (the scorecard's HAProxy or a second Envoy, a grpc-js dns:// target) asks to find the replicas.
+   */
+  get dnsServer(): { address: string; port: number; name: string } {
+    if (this.dnsPort === undefined) throw new Error('the stack is not started');
+    return { address: this.options.bindAddress, port: this.dnsPort, name: serviceNameOf(readFileSync(envoyYamlPath, 'utf8')) };
+  }
+
+  /** The environment setReplicaEnv added to every replica ({} = none). */
+  currentReplicaEnv(): Record<string, string> {
+    return { ...this.replicaEnv };
+  }
+
+  /**
+   * Restarts every replica with `env` added to its environment ({} = as configured), all at once (nothing should be
+   * calling them meanwhile), each under its own name and address. Resolves once Envoy sees every replica healthy
+   * again; replicas a later scale starts get the same environment. When a replica does not start (a bad value) it
+   * rejects, and puts the environment back for the replicas a later scale starts.
+   */
+  async setReplicaEnv(env: Record<string, string>): Promise<void> {
+    const previous = this.replicaEnv;
+    this.replicaEnv = { ...env };
+    const replicas = this.replicas();
+    try {
+      await Promise.all(
+        replicas.map(async (replica) => {
+          if (replica.paused) replica.process.signal('SIGCONT');
+          await stopAtOnce(replica.process);
+          await this.startReplica(replica.index);
+        }),
+      );
+      await this.waitForHealthy(replicas.length);
+    } catch (error) {
+      this.replicaEnv = previous;
+      throw error;
+    }
   }
 
   /** Live replicas, by number. */
@@ -384,6 +425,7 @@ export class LocalStack {
         ...process.env,
         LOG_FORMAT: 'text',
         ...this.options.serverEnv,
+        ...this.replicaEnv,
         GRPC_HOST: address,
         GRPC_PORT: String(port),
         CONTROL_HOST: address,

@@ -18,6 +18,13 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   logFormat: LogFormat;
   logCalls: boolean;
+  /**
+   * grpc.max_connection_age_ms: after this long (grpc-js adds ±10 % jitter) the replica sends GOAWAY on a
+   * connection, so a client behind an L4 balancer reconnects and may land on another replica. 0 = no limit.
+   */
+  maxConnectionAgeMs: number;
+  /** grpc.max_connection_age_grace_ms: how long calls in flight on an aged connection may still finish. */
+  maxConnectionAgeGraceMs: number;
 }
 
 export type LogFormat = 'text' | 'json';
@@ -40,6 +47,10 @@ export class ConfigError extends Error {
 // hang a `docker stop` far past its own kill timeout.
 const MAX_DURATION_MS = 600_000;
 
+// Calls in flight on a connection past its maximum age get this long to finish: the greeter answers in milliseconds,
+// and the replicas' own shutdown timeout (5 s) is the same bound for the same reason.
+const DEFAULT_MAX_CONNECTION_AGE_GRACE_MS = 5000;
+
 // Hostnames per RFC 1123 labels; IP literals are checked separately with net.isIP.
 const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
@@ -60,7 +71,13 @@ export function loadServerConfig(env: Env, defaultReplica: string = hostname()):
     shutdownTimeoutMs: readDuration(env, 'SHUTDOWN_TIMEOUT_MS', 5000),
     logFormat: readChoice(env, 'LOG_FORMAT', ['text', 'json'] as const, 'text'),
     logCalls: readChoice(env, 'LOG_CALLS', ['true', 'false'] as const, 'false') === 'true',
+    maxConnectionAgeMs: readDuration(env, 'MAX_CONNECTION_AGE_MS', 0),
+    maxConnectionAgeGraceMs: readDuration(env, 'MAX_CONNECTION_AGE_GRACE_MS', DEFAULT_MAX_CONNECTION_AGE_GRACE_MS),
   };
+  // A grace without an age never applies: almost certainly the age was meant to be set too.
+  if (env.MAX_CONNECTION_AGE_GRACE_MS !== undefined && config.maxConnectionAgeMs === 0) {
+    throw new ConfigError('MAX_CONNECTION_AGE_GRACE_MS is set but MAX_CONNECTION_AGE_MS is not (or is 0): set the age too, or unset the grace');
+  }
   // Port 0 asks the OS for different free ports, so only a fixed clash is a mistake.
   const ports: [string, number][] = [
     ['GRPC_PORT', config.grpcPort],

@@ -4,9 +4,20 @@ import type { HealthReporter } from './health-reporter.js';
 import { joinHostPort } from './host-port.js';
 import { addReflection } from './reflection.js';
 
+/** How long a client connection may live (0 = no limit), and the grace its calls in flight get after that. */
+export interface ConnectionAge {
+  maxConnectionAgeMs: number;
+  maxConnectionAgeGraceMs: number;
+}
+
 /** A gRPC server with greeter, health and reflection registered, not yet bound. */
-export function createGrpcServer(greeter: GreeterServer, health: HealthReporter): Server {
-  const server = new Server();
+export function createGrpcServer(greeter: GreeterServer, health: HealthReporter, age?: ConnectionAge): Server {
+  // Only set when asked for: grpc-js's defaults (no age limit) are what every replica ran before this option existed.
+  const server = new Server(
+    age && age.maxConnectionAgeMs > 0
+      ? { 'grpc.max_connection_age_ms': age.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': age.maxConnectionAgeGraceMs }
+      : {},
+  );
   server.addService(GreeterService, greeter);
   health.addToServer(server);
   addReflection(server);

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       metrics: metrics.forMethod('greeter.v1.Greeter', 'SayHello'),
     }),
     health,
+    config,
   );
   let grpcPort: number;
   try {
@@ -107,6 +108,10 @@ async function main(): Promise<void> {
     drainDelayMs: config.drainDelayMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     logCalls: config.logCalls,
+    // Said only when set, so the usual line stays as it was.
+    ...(config.maxConnectionAgeMs > 0
+      ? { maxConnectionAgeMs: config.maxConnectionAgeMs, maxConnectionAgeGraceMs: config.maxConnectionAgeGraceMs }
+      : {}),
   });
 }
 

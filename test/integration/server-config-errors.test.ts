@@ -11,6 +11,7 @@ describe('server start-up with a bad env var', () => {
     [{ DRAIN_DELAY_MS: '-1' }, 'grpc-server: DRAIN_DELAY_MS must be an integer 0-600000 (milliseconds), got "-1"'],
     [{ LOG_CALLS: 'yes' }, 'grpc-server: LOG_CALLS must be one of true|false, got "yes"'],
     [{ METRICS_PORT: 'x' }, 'grpc-server: METRICS_PORT must be an integer 0-65535, got "x"'],
+    [{ MAX_CONNECTION_AGE_MS: '2s' }, 'grpc-server: MAX_CONNECTION_AGE_MS must be an integer 0-600000 (milliseconds), got "2s"'],
   ])('%j: exit 2 with exactly one stderr line and no stack trace', async (env, line) => {
     const result = await runTs('server/src/main.ts', [], { GRPC_PORT: '0', CONTROL_PORT: '0', METRICS_PORT: '0', GRPC_HOST: '127.0.0.1', ...env });
     expect(result.code).toBe(2);

@@ -25,6 +25,8 @@ describe('loadServerConfig', () => {
       shutdownTimeoutMs: 5000,
       logFormat: 'text',
       logCalls: false,
+      maxConnectionAgeMs: 0,
+      maxConnectionAgeGraceMs: 5000,
     });
   });
 
@@ -41,6 +43,8 @@ describe('loadServerConfig', () => {
         SHUTDOWN_TIMEOUT_MS: '0',
         LOG_FORMAT: 'json',
         LOG_CALLS: 'true',
+        MAX_CONNECTION_AGE_MS: '2000',
+        MAX_CONNECTION_AGE_GRACE_MS: '100',
       },
       'host-a',
     );
@@ -55,6 +59,8 @@ describe('loadServerConfig', () => {
       shutdownTimeoutMs: 0,
       logFormat: 'json',
       logCalls: true,
+      maxConnectionAgeMs: 2000,
+      maxConnectionAgeGraceMs: 100,
     });
   });
 
@@ -74,6 +80,12 @@ describe('loadServerConfig', () => {
     [{ DRAIN_DELAY_MS: '-1' }, 'DRAIN_DELAY_MS must be an integer 0-600000 (milliseconds), got "-1"'],
     [{ DRAIN_DELAY_MS: '3s' }, 'DRAIN_DELAY_MS must be an integer 0-600000 (milliseconds), got "3s"'],
     [{ SHUTDOWN_TIMEOUT_MS: '600001' }, 'SHUTDOWN_TIMEOUT_MS must be an integer 0-600000 (milliseconds), got "600001"'],
+    [{ MAX_CONNECTION_AGE_MS: '1e3' }, 'MAX_CONNECTION_AGE_MS must be an integer 0-600000 (milliseconds), got "1e3"'],
+    [{ MAX_CONNECTION_AGE_MS: '1000', MAX_CONNECTION_AGE_GRACE_MS: '-5' }, 'MAX_CONNECTION_AGE_GRACE_MS must be an integer 0-600000 (milliseconds), got "-5"'],
+    [
+      { MAX_CONNECTION_AGE_GRACE_MS: '100' },
+      'MAX_CONNECTION_AGE_GRACE_MS is set but MAX_CONNECTION_AGE_MS is not (or is 0): set the age too, or unset the grace',
+    ],
     [{ GRPC_HOST: 'bad host' }, 'GRPC_HOST must be an IP address or host name, got "bad host"'],
     [{ CONTROL_HOST: 'http://x' }, 'CONTROL_HOST must be an IP address or host name, got "http://x"'],
     [{ REPLICA_NAME: 'two words' }, 'REPLICA_NAME must be 1-253 printable ASCII characters without spaces, got "two words"'],
