@@ -1,6 +1,5 @@
 // `npm run lab -- <verb>`: one command over both ways to run the system. The docker driver drives the Compose
 // project, the local driver drives the Docker-free one (`npm start`); the verbs and their output are the same.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { commandLine, integerIn } from '../cli/command-line.js';
@@ -10,6 +9,7 @@ import { formatEnvoyView, formatReplicaTable, sampleReplicaRows } from './replic
 import { EXPERIMENTS, formatExperimentHtml, formatExperimentText, runExperiment } from '../experiments/index.js';
 import { formatScorecardHtml, formatScorecardText, runScorecard } from '../scorecard/index.js';
 import { watch } from './watch.js';
+import { reportFileFor, writeReportFile } from './report-file.js';
 import { startDashboard } from './dashboard/server.js';
 import { type FaultStateView, parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/index.js';
 import { MAX_REPLICAS } from '../stack/index.js';
@@ -231,15 +231,14 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
       if (!experiment) throw new LabError(`unknown experiment "${name}"; one of ${EXPERIMENTS.map((e) => e.name).join(', ')}`, 2);
       machineReadable = options.json === true;
       await run(async (driver) => {
+        const file = reportFileFor(options.report, path.join(projectRoot, '.lab', 'reports', `${name}.html`));
         const say = (line: string): void => void (machineReadable ? console.error(line) : console.log(line));
         const report = await runExperiment(experiment, driver, { quick: options.quick === true, log: (line) => say(`experiment ${name}: ${line}`) });
-        const file = path.resolve(options.report ?? path.join(projectRoot, '.lab', 'reports', `${name}.html`));
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, formatExperimentHtml(report));
-        if (machineReadable) console.log(JSON.stringify({ ...report, reportFile: file }));
-        else console.log(`${formatExperimentText(report)}\nreport: ${file}`);
+        const written = writeReportFile(file, formatExperimentHtml(report), (line) => console.error(line));
+        if (machineReadable) console.log(JSON.stringify({ ...report, reportFile: written ? file : null }));
+        else console.log(`${formatExperimentText(report)}${written ? `\nreport: ${file}` : ''}`);
         // A failed expectation is a result, not an error: exit 1 so scripts and CI can act on it.
-        if (!report.pass) process.exitCode = 1;
+        if (!report.pass || !written) process.exitCode = 1;
       });
     });
   program
@@ -251,16 +250,15 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
     .action(async (options: { quick?: boolean; json?: boolean; report?: string }) => {
       machineReadable = options.json === true;
       await run(async (driver) => {
+        const file = reportFileFor(options.report, path.join(projectRoot, '.lab', 'reports', 'scorecard.html'));
         const say = (line: string): void => void (machineReadable ? console.error(line) : console.log(line));
         const report = await runScorecard(driver, { quick: options.quick === true, log: (line) => say(`scorecard: ${line}`) });
-        const file = path.resolve(options.report ?? path.join(projectRoot, '.lab', 'reports', 'scorecard.html'));
-        mkdirSync(path.dirname(file), { recursive: true });
-        writeFileSync(file, formatScorecardHtml(report));
+        const written = writeReportFile(file, formatScorecardHtml(report), (line) => console.error(line));
         // Infinity (max/min with an idle replica) has no JSON spelling: it is written as null.
-        if (machineReadable) console.log(JSON.stringify({ ...report, reportFile: file }));
-        else console.log(`${formatScorecardText(report)}\nreport: ${file}`);
+        if (machineReadable) console.log(JSON.stringify({ ...report, reportFile: written ? file : null }));
+        else console.log(`${formatScorecardText(report)}${written ? `\nreport: ${file}` : ''}`);
         // A lesson that did not hold is a result, not an error: exit 1 so scripts and CI can act on it.
-        if (!report.pass) process.exitCode = 1;
+        if (!report.pass || !written) process.exitCode = 1;
       });
     });
   return program;

@@ -150,3 +150,13 @@ test('lab experiment (CLI) prints the report as one JSON object and writes a sel
   expect(html).toContain('<svg');
   expect(html).not.toMatch(/<script|src=|href=/);
 });
+
+test('lab experiment with a report file it cannot write: one line and exit 2 before anything runs', async () => {
+  const started = Date.now();
+  const result = await lab('experiment', 'l4-vs-l7', '--quick', '--report', '/proc/self/report.html');
+  expect(result.code).toBe(2);
+  expect(result.stderr).toEqual([expect.stringMatching(/^lab: cannot write the report to \/proc\/self\/report\.html: /)]);
+  // Refused up front: no experiment line, and far sooner than a quick run takes.
+  expect(result.stdout.some((line) => line.startsWith('experiment '))).toBe(false);
+  expect(Date.now() - started).toBeLessThan(15_000);
+});

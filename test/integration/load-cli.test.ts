@@ -35,6 +35,17 @@ describe('grpc-load CLI process', { timeout: 30_000 }, () => {
     expect(load.stderr).toBe('');
   });
 
+  it('when not one call gets through: the report, then one line saying why, and exit 1', async () => {
+    const { freePort } = await import('../../scripts/stack/free-port.js');
+    const port = await freePort();
+    const load = spawnLoad(['--target', `127.0.0.1:${port}`, '--count', '5', '--deadline', '500', '--json']);
+    expect(await load.waitForExit(15_000)).toEqual({ code: 1, signal: null });
+    expect(JSON.parse(load.lines[0] ?? '')).toMatchObject({ sent: 5, ok: 0, failed: 5 });
+    const lines = load.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^grpc-load: all 5 calls to 127\\.0\\.0\\.1:${port} failed; the last: UNAVAILABLE: .*ECONNREFUSED`));
+  });
+
   it('prints the text report by default', async () => {
     const greeter = await startGreeter(0);
     const load = spawnLoad(['--target', `127.0.0.1:${greeter.port}`, '--count', '20']);

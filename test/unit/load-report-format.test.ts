@@ -26,6 +26,7 @@ const report: LoadReport = {
   ok: 147,
   failed: 3,
   failedByCode: { DEADLINE_EXCEEDED: 1, UNAVAILABLE: 2 },
+  lastFailure: 'UNAVAILABLE: connection refused',
   skippedAtCap: 4,
   throughput: { okPerS: 98, allPerS: 100 },
   latencyMs: {

@@ -15,6 +15,11 @@ describe('checkName', () => {
     expect(checkName('😀'.repeat(64)).ok).toBe(true);
   });
 
+  it('accepts emoji sequences joined by zero-width joiners, and letters with combining marks', () => {
+    expect(checkName('👩\u200D💻')).toEqual({ ok: true, name: '👩\u200D💻' });
+    expect(checkName('e\u0301')).toEqual({ ok: true, name: 'e\u0301' });
+  });
+
   it.each([
     ['', 'name is required (1-64 characters)'],
     ['x'.repeat(65), 'name must be 1-64 characters, got 65'],
@@ -24,6 +29,12 @@ describe('checkName', () => {
     ['\tlab', 'name must not contain control characters, found U+0009 at position 1'],
     ['lab\u007f', 'name must not contain control characters, found U+007F at position 4'],
     ['\u0000', 'name must not contain control characters, found U+0000 at position 1'],
+    ['ab\uFFFD', 'name must not contain invalid UTF-8 (the replacement character), found U+FFFD at position 3'],
+    ['\u202Etxt.exe', 'name must not contain bidirectional control characters, found U+202E at position 1'],
+    ['a\u2066b', 'name must not contain bidirectional control characters, found U+2066 at position 2'],
+    ['\u200B\u200B', 'name must contain a visible character, not only zero-width or format characters'],
+    ['\u2060 \uFEFF', 'name must contain a visible character, not only zero-width or format characters'],
+    ['\u0301', 'name must contain a visible character, not only zero-width or format characters'],
   ])('rejects %j: %s', (name, reason) => {
     expect(checkName(name)).toEqual({ ok: false, reason });
   });

@@ -49,6 +49,8 @@ export interface LoadReport {
   ok: number;
   failed: number;
   failedByCode: Record<string, number>;
+  /** The last failed call as `CODE: details` (null when none failed): why, when nothing got through. */
+  lastFailure: string | null;
   /** Open loop: calls due while `concurrency` calls were in flight, skipped (not sent). 0 in a closed loop. */
   skippedAtCap: number;
   /** OK calls and all calls per second over durationS. */
@@ -89,6 +91,7 @@ export function buildLoadReport(plan: LoadPlan, tally: TallyData, timing: RunTim
     ok: tally.ok,
     failed: tally.failed,
     failedByCode: tally.failedByCode,
+    lastFailure: tally.lastFailure ?? null,
     skippedAtCap: tally.skippedAtCap,
     throughput: { okPerS: perS(tally.ok), allPerS: perS(tally.sent) },
     latencyMs: { ok: summarizeLatency(tally.okLatency), all: summarizeLatency(tally.allLatency) },

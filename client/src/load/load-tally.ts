@@ -23,6 +23,8 @@ export interface TallyData {
   skippedAtCap: number;
   /** Failed calls per grpc status name, e.g. { UNAVAILABLE: 2 }. */
   failedByCode: Record<string, number>;
+  /** The last failure as `CODE: details`, so a run where nothing got through can say why. */
+  lastFailure?: string;
   /** OK calls per hostname that answered. */
   byHost: Record<string, number>;
   /** With a key header: every key sent, mapped to the hosts that answered it OK and how often ({} = none did). */
@@ -45,6 +47,7 @@ export class LoadTally {
   #failed = 0;
   #skippedAtCap = 0;
   readonly #failedByCode = new Map<string, number>();
+  #lastFailure: string | undefined;
   readonly #byHost = new Map<string, number>();
   readonly #hostsByKey = new Map<string, Map<string, number>>();
   readonly #okLatency = createLatencyHistogram();
@@ -72,6 +75,7 @@ export class LoadTally {
     } else {
       this.#failed++;
       increment(this.#failedByCode, result.codeName);
+      this.#lastFailure = `${result.codeName}: ${result.details}`;
     }
   }
 
@@ -98,6 +102,7 @@ export class LoadTally {
       inFlight: this.inFlight,
       skippedAtCap: this.#skippedAtCap,
       failedByCode: sortedRecord(this.#failedByCode),
+      ...(this.#lastFailure === undefined ? {} : { lastFailure: this.#lastFailure }),
       byHost: sortedRecord(this.#byHost),
       hostsByKey: Object.fromEntries(
         [...this.#hostsByKey.keys()].sort(byName).map((key) => [key, sortedRecord(this.#hostsByKey.get(key) ?? new Map())]),
@@ -123,6 +128,7 @@ export function mergeTallies(parts: readonly TallyData[]): TallyData {
     }
   }
   const sum = (pick: (part: TallyData) => number): number => parts.reduce((total, part) => total + pick(part), 0);
+  const lastFailure = parts.findLast((part) => part.lastFailure !== undefined)?.lastFailure;
   return {
     sent: sum((part) => part.sent),
     ok: sum((part) => part.ok),
@@ -130,6 +136,7 @@ export function mergeTallies(parts: readonly TallyData[]): TallyData {
     inFlight: sum((part) => part.inFlight),
     skippedAtCap: sum((part) => part.skippedAtCap),
     failedByCode: sortedRecord(failedByCode),
+    ...(lastFailure === undefined ? {} : { lastFailure }),
     byHost: sortedRecord(byHost),
     hostsByKey: Object.fromEntries(
       [...hostsByKey.keys()].sort(byName).map((key) => [key, sortedRecord(hostsByKey.get(key) ?? new Map())]),

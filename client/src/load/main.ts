@@ -57,6 +57,11 @@ async function main(): Promise<number> {
   });
   const lines = config.json ? [formatLoadReportJson(report)] : formatLoadReportText(report);
   process.stdout.write(`${lines.join('\n')}\n`);
+  // The report stands either way; a run in which not one call got through is a failed run, and says why.
+  if (report.sent > 0 && report.ok === 0 && !report.interrupted) {
+    process.stderr.write(`${PROGRAM}: all ${report.sent} calls to ${report.target} failed; the last: ${report.lastFailure ?? 'unknown'}\n`);
+    return 1;
+  }
   return 0;
 }
 
