@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 test('the npm scripts name their programs', () => {
-  expect(programs.map((p) => p.name).sort()).toEqual(['bench', 'client', 'control', 'lab', 'load', 'server', 'setup:envoy', 'start'].sort());
+  expect(programs.map((p) => p.name).sort()).toEqual(['bench', 'client', 'control', 'derive:envoy', 'lab', 'load', 'server', 'setup:envoy', 'start'].sort());
 });
 
 test.each(programs)('npm run $name: $file exists', ({ file }) => {
