@@ -183,6 +183,8 @@ describe('changing the stack under 50 calls/s through Envoy, with no failed call
 
 describe("the virtual IP: an Envoy pointed at grpc-server (the service's VIP) instead of tasks.grpc-server", () => {
   test('sees one host, the VIP, and the calls of one connection through it all go to one task', async () => {
+    await stack.scale('grpc-server', 3);
+    await stack.waitForEnvoy(admin, 3);
     const base = readFileSync(envoyYamlPath, 'utf8');
     const vip = await stack.virtualIp('grpc-server');
     const atVip = await stack.addEnvoy(

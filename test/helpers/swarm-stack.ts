@@ -108,33 +108,55 @@ export class SwarmStack {
     return admin.socket;
   }
 
-  /** The running tasks of a service, by container. */
+  /** The tasks Swarm means to run (desired state running) that do run, as Swarm lists them; oldest slot first. */
   async tasks(short: string): Promise<SwarmTask[]> {
-    const containers = await this.#docker.listContainers({
-      filters: { label: [`com.docker.swarm.service.name=${this.service(short)}`], status: ['running'] },
-    });
-    return containers
-      .map((container) => ({
-        name: (container.Names[0] ?? '').replace(/^\//, ''),
-        ip: container.NetworkSettings.Networks[this.network]?.IPAddress ?? '',
-        containerId: container.Id,
+    const service = (await this.#docker.getService(this.service(short)).inspect()) as { ID: string };
+    const tasks = (await this.#docker.listTasks({
+      filters: { service: [service.ID], 'desired-state': ['running'] },
+    })) as {
+      ID: string;
+      ServiceID: string;
+      Slot?: number;
+      NodeID?: string;
+      Status?: { State?: string; ContainerStatus?: { ContainerID?: string } };
+      NetworksAttachments?: { Network?: { Spec?: { Name?: string } }; Addresses?: string[] }[];
+    }[];
+    return tasks
+      .filter((task) => task.ServiceID === service.ID && task.Status?.State === 'running')
+      .map((task) => ({
+        // The container's name, and so the replica's REPLICA_NAME: <service>.<slot>.<task id> (a global service
+        // would use the node id in place of the slot; none here is global).
+        name: `${this.service(short)}.${task.Slot ?? task.NodeID}.${task.ID}`,
+        ip:
+          task.NetworksAttachments?.find((attachment) => attachment.Network?.Spec?.Name === this.network)?.Addresses?.[0]?.split('/')[0] ??
+          '',
+        containerId: task.Status?.ContainerStatus?.ContainerID ?? '',
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Waits until Envoy routes to exactly the running grpc-server tasks, `count` of them, all healthy. */
-  waitForEnvoy(adminUrl: string, count: number, timeoutMs = 90_000): Promise<UpstreamHost[]> {
-    return pollUntil(
-      `Envoy to route to ${count} healthy grpc-server tasks, exactly the running ones`,
-      async () => {
-        const [hosts, tasks] = await Promise.all([clusterHosts(adminUrl, CLUSTER_NAME), this.tasks('grpc-server')]);
-        const running = tasks.map((task) => `${task.ip}:8080`).sort();
-        const routed = hosts.map((host) => host.address).sort();
-        const same = running.length === count && JSON.stringify(routed) === JSON.stringify(running);
-        return same && hosts.every((host) => host.healthy) ? hosts : undefined;
-      },
-      { timeoutMs, intervalMs: 250 },
-    );
+  /**
+   * Waits until Envoy routes to exactly the grpc-server tasks Swarm runs, `count` of them, all healthy. On a
+   * timeout the error says what each side last showed.
+   */
+  async waitForEnvoy(adminUrl: string, count: number, timeoutMs = 90_000): Promise<UpstreamHost[]> {
+    let last = 'nothing read yet';
+    try {
+      return await pollUntil(
+        `Envoy to route to exactly the ${count} grpc-server tasks Swarm runs, all healthy`,
+        async () => {
+          const [hosts, tasks] = await Promise.all([clusterHosts(adminUrl, CLUSTER_NAME), this.tasks('grpc-server')]);
+          const running = tasks.map((task) => `${task.ip}:8080`).sort();
+          const routed = hosts.map((host) => host.address).sort();
+          last = `Swarm runs ${running.join(' ') || 'none'}; Envoy has ${hosts.map((h) => `${h.address}(${h.healthFlags.join(',')})`).join(' ') || 'none'}`;
+          const same = running.length === count && JSON.stringify(routed) === JSON.stringify(running);
+          return same && hosts.every((host) => host.healthy) ? hosts : undefined;
+        },
+        { timeoutMs, intervalMs: 250 },
+      );
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; last seen: ${last}`);
+    }
   }
 
   /** `docker service scale`, returning at once: the caller waits on Envoy's view. */
