@@ -314,7 +314,7 @@ export class SwarmStack {
   /** docker service create on the stack's network, labelled as the stack's, with the stack's Envoy hardening. */
   async #createService(short: string, rest: string[]): Promise<void> {
     await docker([
-      'service', 'create', '--detach', '--quiet',
+      'service', 'create', '--detach', '--quiet', '--no-resolve-image',
       '--name', this.service(short),
       '--label', `${NAMESPACE_LABEL}=${this.name}`,
       '--network', `name=${this.network},alias=${short}`,
