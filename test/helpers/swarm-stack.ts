@@ -72,11 +72,17 @@ export class SwarmStack {
 
   /** `docker swarm init --advertise-addr 127.0.0.1` unless this engine already is a manager. */
   async joinOrMakeSwarm(): Promise<void> {
-    const state = (await docker(['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'])).trim();
-    if (state === 'active true') return;
-    if (!state.startsWith('inactive')) throw new Error(`this engine's Swarm state is "${state}"; the test needs a manager or no Swarm`);
-    await docker(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
-    this.#madeSwarm = true;
+    const state = async () => (await docker(['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'])).trim();
+    const before = await state();
+    if (before === 'active true') return;
+    if (!before.startsWith('inactive')) throw new Error(`this engine's Swarm state is "${before}"; the test needs a manager or no Swarm`);
+    try {
+      await docker(['swarm', 'init', '--advertise-addr', '127.0.0.1']);
+      this.#madeSwarm = true;
+    } catch (error) {
+      // Another run on this engine may have made one a moment ago: use it, and leave it to that run.
+      if ((await state()) !== 'active true') throw error;
+    }
   }
 
   /** Builds the server and client images from the repo's Dockerfile under this stack's tags. */
@@ -274,7 +280,8 @@ export class SwarmStack {
     ).catch(() => undefined);
     for (const image of [this.images.server, this.images.client]) await docker(['image', 'rm', image]).catch(() => undefined);
     for (const folder of this.#folders.splice(0)) rmSync(folder, { recursive: true, force: true });
-    if (this.#madeSwarm) {
+    // Leave the Swarm only if this run made it and no one else's service has joined it since.
+    if (this.#madeSwarm && (await this.#docker.listServices()).length === 0) {
       await docker(['swarm', 'leave', '--force']).catch(() => undefined);
       // The bridge Swarm made for its tasks' outside traffic outlives the Swarm; nothing else uses it.
       await docker(['network', 'rm', 'docker_gwbridge']).catch(() => undefined);
