@@ -1,6 +1,7 @@
 // One real Swarm stack of this repository per test file: deploy/swarm/stack.yml under a stack name of its own, its
 // images built from the repo's Dockerfile under tags of their own, a free port for Envoy and a fresh folder for its
-// admin socket. remove() takes away everything it made, and leaves the Swarm only if it had to make one.
+// admin socket. remove() takes away everything it made, and leaves the Swarm only if it made it and nothing else
+// runs on it.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
