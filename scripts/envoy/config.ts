@@ -68,9 +68,7 @@ export function deriveLocalEnvoyConfig(baseYaml: string, overrides: LocalEnvoyOv
   setWithReason(doc, [...listenerAddress, 'address'], overrides.bindAddress, 'local run: loopback only.');
   setWithReason(doc, [...listenerAddress, 'port_value'], overrides.listenerPort, 'local run: --port (0 = any free port).');
 
-  // The admin_readonly listener and its envoy_admin cluster serve other containers and Docker's port publishing.
-  doc.deleteIn(['static_resources', 'listeners', indexByName(doc, ['static_resources', 'listeners'], ADMIN_READONLY_LISTENER)]);
-  doc.deleteIn(['static_resources', 'clusters', indexByName(doc, ['static_resources', 'clusters'], ADMIN_CLUSTER)]);
+  dropAdminMirror(doc);
 
   const cluster = ['static_resources', 'clusters', indexByName(doc, ['static_resources', 'clusters'], CLUSTER_NAME)];
   const dnsCluster = [...cluster, 'cluster_type', 'typed_config'];
@@ -161,4 +159,119 @@ export function serviceNameOf(baseYaml: string): string {
     | undefined)?.endpoints?.[0]?.lb_endpoints?.[0]?.endpoint?.address?.socket_address?.address;
   if (typeof address !== 'string') throw new EnvoyConfigShapeError(`cluster ${CLUSTER_NAME} has no endpoint address`);
   return address;
+}
+
+/** Inside the Swarm stack's Envoy container: the admin's unix socket, in a folder bind-mounted from the manager. */
+export const SWARM_ADMIN_SOCKET = '/run/envoy-admin/admin.sock';
+/** The admin socket's file mode: only Envoy's own uid (101) and root on the manager may connect. */
+const SWARM_ADMIN_SOCKET_MODE = 0o600;
+/** Inside the Kubernetes Envoy pod: the admin's address, reached only through `kubectl port-forward`. */
+export const KUBERNETES_ADMIN_ADDRESS = '127.0.0.1';
+
+/** What may differ from envoy.yaml on Swarm: the name Envoy resolves for the replicas. */
+export interface SwarmEnvoyOptions {
+  /**
+   * Default tasks.<service>, Swarm's per-task name: one address per running task. The test that shows the
+   * virtual-IP lesson points a second Envoy at a single-address name instead (the service's VIP).
+   */
+  replicasName?: string;
+  /** The reason written beside replicasName when it is not the default. */
+  replicasReason?: string;
+}
+
+/**
+ * Derives the Envoy config of the Swarm stack (deploy/swarm/envoy.yaml) from envoy.yaml. Only two things differ:
+ * Envoy resolves tasks.<service> (the bare service name is a virtual IP on Swarm, one address balanced per
+ * connection), and the admin listens on a unix socket that the stack bind-mounts from the manager, because a
+ * Swarm service cannot publish a port on 127.0.0.1 alone. Every balancing, health and retry setting is the same.
+ */
+export function deriveSwarmEnvoyConfig(baseYaml: string, options: SwarmEnvoyOptions = {}): string {
+  const doc = parseBase(baseYaml);
+  const service = serviceNameOf(baseYaml);
+  doc.commentBefore =
+    ' Derived from envoy.yaml by scripts/envoy/config.ts for Docker Swarm (deploy/swarm/stack.yml); do not edit:\n' +
+    ' `npm run derive:envoy` writes it again. Only the replicas\' DNS name and the admin address differ, and the\n' +
+    ' admin\'s read-only mirror for Docker\'s port publishing is left out.';
+  const pipe = new YAML.YAMLMap<unknown, unknown>();
+  pipe.set('path', withReason(doc, SWARM_ADMIN_SOCKET, 'In a folder the stack bind-mounts from the manager: no TCP port at all.'));
+  pipe.set('mode', withReason(doc, SWARM_ADMIN_SOCKET_MODE, '0600: only uid 101 (Envoy) and root on the manager may connect.'));
+  replaceAdminAddress(doc, 'pipe', pipe);
+  dropAdminMirror(doc);
+  const name = options.replicasName ?? `tasks.${service}`;
+  const reason =
+    options.replicasReason ??
+    `Swarm's per-task name: one address per running task (${service} alone is the service's virtual IP).`;
+  setWithReason(doc, [...endpointPath(doc), 'address'], name, reason);
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * Derives the Envoy config of the Kubernetes manifests (deploy/kubernetes/envoy.yaml, the ConfigMap's file) from
+ * envoy.yaml. The replicas keep their name: a headless Service (clusterIP: None) of that name resolves, through
+ * the pod's DNS search path, to one address per ready pod in whatever namespace the manifests go to. Only the
+ * admin moves, to the pod's loopback, where `kubectl port-forward` reaches it and no other pod or node does.
+ */
+export function deriveKubernetesEnvoyConfig(baseYaml: string): string {
+  const doc = parseBase(baseYaml);
+  const service = serviceNameOf(baseYaml);
+  doc.commentBefore =
+    ' Derived from envoy.yaml by scripts/envoy/config.ts for Kubernetes (deploy/kubernetes/, a ConfigMap); do not\n' +
+    ' edit: `npm run derive:envoy` writes it again. Only the admin address differs, and the admin\'s read-only\n' +
+    ' mirror for Docker\'s port publishing is left out.';
+  const socket = new YAML.YAMLMap<unknown, unknown>();
+  socket.set('address', withReason(doc, KUBERNETES_ADMIN_ADDRESS, 'The pod\'s loopback: reached only through kubectl port-forward.'));
+  socket.set('port_value', withReason(doc, baseAdminPort(doc), 'kubectl port-forward deploy/envoy 9901 forwards to it.'));
+  replaceAdminAddress(doc, 'socket_address', socket);
+  dropAdminMirror(doc);
+  setWithReason(
+    doc,
+    [...endpointPath(doc), 'address'],
+    service,
+    `The headless Service (clusterIP: None): one address per ready pod, found through the pod's DNS search path.`,
+  );
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * Removes the admin_readonly listener and its envoy_admin cluster: they exist for Docker's port publishing (which
+ * cannot reach the admin on the container's loopback). A local run has its admin on this machine's loopback, Swarm's
+ * is a unix socket and Kubernetes' is reached by port-forward: there the mirror would only add a way in.
+ */
+function dropAdminMirror(doc: YAML.Document): void {
+  doc.deleteIn(['static_resources', 'listeners', indexByName(doc, ['static_resources', 'listeners'], ADMIN_READONLY_LISTENER)]);
+  doc.deleteIn(['static_resources', 'clusters', indexByName(doc, ['static_resources', 'clusters'], ADMIN_CLUSTER)]);
+}
+
+function parseBase(baseYaml: string): YAML.Document {
+  const doc = YAML.parseDocument(baseYaml);
+  if (doc.errors.length > 0) throw new EnvoyConfigShapeError(`envoy.yaml does not parse: ${doc.errors[0]?.message}`);
+  return doc;
+}
+
+function withReason(doc: YAML.Document, value: string | number, reason: string): YAML.Node {
+  const node = doc.createNode(value);
+  node.comment = ` ${reason}`;
+  return node;
+}
+
+/** Replaces admin.address whole, so no comment about the old address (Compose's publishing) stays behind. */
+function replaceAdminAddress(doc: YAML.Document, kind: 'pipe' | 'socket_address', value: YAML.YAMLMap): void {
+  requireIn(doc, ['admin', 'address']);
+  const address = new YAML.YAMLMap<unknown, unknown>();
+  address.set(kind, value);
+  doc.setIn(['admin', 'address'], address);
+}
+
+function baseAdminPort(doc: YAML.Document): number {
+  const port = doc.getIn(['admin', 'address', 'socket_address', 'port_value']);
+  if (typeof port !== 'number') throw new EnvoyConfigShapeError('envoy.yaml has no admin.address.socket_address.port_value');
+  return port;
+}
+
+/** The path of the cluster's one DNS endpoint's socket_address. */
+function endpointPath(doc: YAML.Document): (string | number)[] {
+  const cluster = ['static_resources', 'clusters', indexByName(doc, ['static_resources', 'clusters'], CLUSTER_NAME)];
+  const path = [...cluster, 'load_assignment', 'endpoints', 0, 'lb_endpoints', 0, 'endpoint', 'address', 'socket_address'];
+  requireIn(doc, path);
+  return path;
 }

@@ -1,6 +1,6 @@
 // Envoy's front door: everything the kit knows about Envoy, in one place. Finding or installing the pinned binary,
-// reading its admin API, and deriving configs from the one hand-written envoy.yaml (for local processes, and for
-// each load-balancing policy the lab switches to).
+// reading its admin API, and deriving configs from the one hand-written envoy.yaml (for local processes, for each
+// load-balancing policy the lab switches to, and for Swarm and Kubernetes).
 export {
   clusterHosts,
   clusterStat,
@@ -18,13 +18,19 @@ export {
   ADMIN_READONLY_LISTENER,
   CLUSTER_NAME,
   deriveL4EnvoyConfig,
+  deriveKubernetesEnvoyConfig,
   deriveLocalEnvoyConfig,
+  deriveSwarmEnvoyConfig,
   EnvoyConfigShapeError,
   L4_STAT_PREFIX,
+  KUBERNETES_ADMIN_ADDRESS,
   LISTENER_NAME,
   serviceNameOf,
+  SWARM_ADMIN_SOCKET,
   type LocalEnvoyOverrides,
+  type SwarmEnvoyOptions,
 } from './config.js';
+export { DEPLOY_ENVOY_CONFIGS, type DeployEnvoyConfig } from './deploy-configs.js';
 export { envoyYamlPath, hotRestartScriptPath, pinnedEnvoyVersion, projectRoot } from './paths.js';
 export {
   DEFAULT_HASH_HEADER,

@@ -22,9 +22,13 @@ export const BALANCER_IMAGES: Record<BalancerKind, string> = {
   haproxy: 'haproxy:2.6.12',
 };
 
-/** The port every contender listens on inside its container (as the Compose file's Envoy does), and Envoy's admin. */
+/**
+ * The port every contender listens on inside its container (as the Compose file's Envoy does), and where an Envoy's
+ * admin can be read from outside it: the admin_readonly mirror (GET only), as Compose publishes it, because the admin
+ * itself listens on the container's loopback.
+ */
 const LISTEN_PORT = 5000;
-const ADMIN_PORT = 9901;
+const ADMIN_PORT = 9902;
 const CONFIG_DIR = '/etc/scorecard';
 
 interface ContainerSpec {
@@ -79,7 +83,7 @@ export class DockerBalancerSite implements BalancerSite {
         HostConfig: {
           NetworkMode: network,
           Binds: [`${spec.config.file}:${spec.config.mountedAs}:ro`],
-          // Loopback only: Envoy's admin can change routing and quit it. HostPort '' = any free port.
+          // Loopback only, as Compose publishes it. HostPort '' = any free port.
           PortBindings: spec.admin ? { [`${ADMIN_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : {},
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges:true'],

@@ -1,4 +1,5 @@
-// Deriving the local-run Envoy config from envoy.yaml changes only bind addresses, ports and the resolver.
+// Deriving Envoy configs from envoy.yaml: the local run changes only bind addresses, ports and the resolver; Swarm's
+// and Kubernetes' only names and addresses.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,15 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { expect, test } from 'vitest';
-import { deriveLocalEnvoyConfig, EnvoyConfigShapeError, serviceNameOf } from '../../scripts/envoy/config.js';
+import {
+  deriveKubernetesEnvoyConfig,
+  deriveLocalEnvoyConfig,
+  deriveSwarmEnvoyConfig,
+  EnvoyConfigShapeError,
+  KUBERNETES_ADMIN_ADDRESS,
+  serviceNameOf,
+  SWARM_ADMIN_SOCKET,
+} from '../../scripts/envoy/config.js';
 import { envoyYamlPath } from '../../scripts/envoy/paths.js';
 import { envoyForTests } from '../helpers/envoy-for-tests.js';
 
@@ -74,4 +83,54 @@ test('the derived config passes the real Envoy\'s validation with no deprecation
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** envoy.yaml without the admin's read-only mirror, which only Docker's port publishing needs. */
+function withoutAdminMirror(config: Json): Json {
+  config.static_resources.listeners = config.static_resources.listeners.filter((l: Json) => l.name !== 'admin_readonly');
+  config.static_resources.clusters = config.static_resources.clusters.filter((c: Json) => c.name !== 'envoy_admin');
+  return config;
+}
+
+test('Swarm: only the replicas\' name (tasks.grpc-server) and the admin (a unix socket) differ from envoy.yaml, less the admin mirror', () => {
+  const original = withoutAdminMirror(YAML.parse(base) as Json);
+  const derived = YAML.parse(deriveSwarmEnvoyConfig(base)) as Json;
+  const cluster = derived.static_resources.clusters[0];
+  expect(derived.admin.address).toEqual({ pipe: { path: SWARM_ADMIN_SOCKET, mode: 0o600 } });
+  expect(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({
+    address: 'tasks.grpc-server',
+    port_value: 8080,
+  });
+  derived.admin = original.admin;
+  cluster.load_assignment = original.static_resources.clusters[0].load_assignment;
+  expect(derived).toEqual(original);
+});
+
+test('Swarm: another name for the replicas can be asked for (the virtual-IP contrast), with its own reason', () => {
+  const text = deriveSwarmEnvoyConfig(base, { replicasName: 'grpc-server', replicasReason: 'The VIP.' });
+  expect(text).toContain('address: grpc-server # The VIP.');
+  expect(text).not.toContain('tasks.grpc-server');
+});
+
+test('Kubernetes: only the admin moves, to the pod\'s loopback, and its mirror goes; the replicas keep the headless Service\'s name', () => {
+  const original = withoutAdminMirror(YAML.parse(base) as Json);
+  const derived = YAML.parse(deriveKubernetesEnvoyConfig(base)) as Json;
+  expect(derived.admin.address).toEqual({ socket_address: { address: KUBERNETES_ADMIN_ADDRESS, port_value: 9901 } });
+  derived.admin = original.admin;
+  expect(derived).toEqual(original);
+});
+
+test('each orchestrator\'s file says it is derived, and keeps no comment about Compose publishing the admin', () => {
+  for (const text of [deriveSwarmEnvoyConfig(base), deriveKubernetesEnvoyConfig(base)]) {
+    expect(text.startsWith('# Derived from envoy.yaml by scripts/envoy/config.ts')).toBe(true);
+    expect(text).toContain('npm run derive:envoy');
+    expect(text).not.toContain('so Docker can publish it');
+    expect(text).not.toContain('The Compose service name');
+  }
+});
+
+test('a base config without the expected cluster fails the orchestrator derivations loudly too', () => {
+  const renamed = base.replace(/name: grpc_server\n/, 'name: something_else\n');
+  expect(() => deriveSwarmEnvoyConfig(renamed)).toThrow(EnvoyConfigShapeError);
+  expect(() => deriveKubernetesEnvoyConfig(renamed)).toThrow(EnvoyConfigShapeError);
 });
