@@ -39,7 +39,7 @@ export function resourcesFor(type: TypeUrl, config: ServedConfig, endpoints: rea
   const clusterName = String(config.cluster.name);
   switch (type) {
     case TYPE.cluster:
-      return new Map([[clusterName, config.cluster]]);
+      return new Map([[clusterName, kind === 'grpc' ? clusterForGrpc(config.cluster) : config.cluster]]);
     case TYPE.endpoint:
       return new Map([[clusterName, loadAssignment(clusterName, endpoints)]]);
     case TYPE.route:
@@ -57,7 +57,9 @@ export function loadAssignment(clusterName: string, endpoints: readonly ReplicaE
     cluster_name: clusterName,
     endpoints: [
       {
-        // gRPC weighs localities and skips one without a weight; Envoy ignores it without locality-weighted balancing.
+        // gRPC refuses an endpoint group without a locality, and weighs localities (skipping one without a weight);
+        // Envoy ignores both here (no locality-weighted balancing configured).
+        locality: { zone: 'lab' },
         load_balancing_weight: 1,
         lb_endpoints: sorted.map((endpoint) => ({
           endpoint: {
@@ -69,6 +71,19 @@ export function loadAssignment(clusterName: string, endpoints: readonly ReplicaE
       },
     ],
   };
+}
+
+/** Envoy's defaults for success-rate ejection, which envoy.yaml leaves unset (with 3 replicas it never runs). */
+const SUCCESS_RATE_DEFAULTS = { success_rate_minimum_hosts: 5, success_rate_request_volume: 100, success_rate_stdev_factor: 1900 };
+
+/**
+ * The cluster with Envoy's success-rate defaults spelt out: grpc-js 1.14 reads them as "unset" instead of Envoy's
+ * defaults, so its outlier detection ran the success-rate check with no minimum and crashed the client process on an
+ * empty list (seen here with @grpc/grpc-js 1.14.7). Spelt out, both run the same rule.
+ */
+function clusterForGrpc(cluster: Json): Json {
+  if (cluster.outlier_detection === undefined) return cluster;
+  return { ...cluster, outlier_detection: { ...SUCCESS_RATE_DEFAULTS, ...cluster.outlier_detection } };
 }
 
 /**
