@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot, runningPolicy, type PolicyChoice } from '../envoy/index.js';
-import { isLocalStackChild, PollAborted, pollUntil, readStaleStateFile, readStateFile, stateFilePath, type StackInfo, type StackStateFile } from '../stack/index.js';
+import { grpcBootstrap } from '../xds/index.js';
+import { isLocalStackChild, PollAborted, pollUntil, readStaleStateFile, readStateFile, stateFilePath, type Discovery, type StackInfo, type StackStateFile } from '../stack/index.js';
 import { LabError, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
 import { ControlClient, ControlRequestError, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
 import { messageOf } from '../cli/command-line.js';
@@ -147,6 +148,23 @@ export class LocalDriver implements LabDriver {
 
   async policy(): Promise<PolicyChoice> {
     return runningPolicy(await this.adminUrl());
+  }
+
+  async discovery(): Promise<Discovery> {
+    return (await this.info()).discovery;
+  }
+
+  async setDiscovery(discovery: Discovery): Promise<void> {
+    await this.request('POST', '/discovery', { discovery });
+  }
+
+  async xdsBootstrap(nodeId: string): Promise<string> {
+    return grpcBootstrap((await this.info()).xds.address, nodeId);
+  }
+
+  async xdsCost(): Promise<{ responses: number; pushes: number; nacks: number; cpuMs: number }> {
+    const { responses, pushes, nacks, cpuMs } = (await this.info()).xds;
+    return { responses, pushes, nacks, cpuMs };
   }
 
   async envoyProcess(): Promise<EnvoyProcess> {

@@ -10,7 +10,7 @@ import { freePort } from './free-port.js';
 import { LocalPrometheus, type ScrapedReplica } from './local-prometheus.js';
 import { ControlClient, newControlToken } from '../../server/src/index.js';
 import { deriveXdsEnvoyConfig } from '../envoy/index.js';
-import { servedConfigFor, XDS_TYPE, XdsControlPlane, type ControlPlaneStatus } from '../xds/index.js';
+import { servedConfigFor, XdsControlPlane, type ControlPlaneStatus } from '../xds/index.js';
 
 /** How Envoy finds the replicas: polling the DNS responder (STRICT_DNS, envoy.yaml as is) or pushed over xDS (EDS). */
 export type Discovery = 'dns' | 'xds';
@@ -312,17 +312,7 @@ export class LocalStack {
     this.xds.setConfig(served);
     this.policy = policy;
     // Envoy's ACK of the new cluster and routes: a NACK (a config Envoy refuses) keeps its last good one, and says why.
-    await this.xds.waitFor(
-      'Envoy to ACK the new cluster and routes',
-      (status) => {
-        const envoy = status.nodes.find((n) => n.kind === 'envoy');
-        const states = [envoy?.types[XDS_TYPE.cluster], envoy?.types[XDS_TYPE.route]];
-        const nack = states.find((s) => s?.nack && s.nack.version === s.sentVersion);
-        if (nack?.nack) throw new Error(`Envoy refused the new config: ${nack.nack.message}`);
-        return states.every((s) => s?.sentVersion !== undefined && s.ackedVersion === s.sentVersion) ? true : undefined;
-      },
-      15_000,
-    );
+    await this.xds.waitForEnvoyAck(15_000);
     await pollUntil(
       `Envoy (${policy.policy}) to health-check every replica again`,
       async () => {

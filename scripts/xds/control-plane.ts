@@ -196,6 +196,26 @@ export class XdsControlPlane implements EndpointSink {
     }
   }
 
+  /**
+   * Resolves once every connected Envoy has ACKed the cluster and routes it was last sent; rejects at once with the
+   * reason when one NACKed them (it keeps serving its last good config), or after timeoutMs.
+   */
+  waitForEnvoyAck(timeoutMs: number): Promise<true> {
+    return this.waitFor(
+      'Envoy to ACK the cluster and routes',
+      (status) => {
+        const envoys = status.nodes.filter((n) => n.kind === 'envoy');
+        if (envoys.length === 0) return true; // No Envoy connected: the next one to connect gets the new config first.
+        const states = envoys.flatMap((n) => [n.types[TYPE.cluster], n.types[TYPE.route]]);
+        const refused = states.find((s) => s?.nack && s.nack.version === s.sentVersion);
+        if (refused?.nack) throw new Error(`Envoy refused the config (NACK): ${refused.nack.message}`);
+        const acked = states.every((s) => s?.sentVersion !== undefined && s.ackedVersion === s.sentVersion);
+        return acked ? true : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
   private serve(call: ServerDuplexStream<Json, Uint8Array>): void {
     this.streamCount += 1;
     const stream: Stream = {

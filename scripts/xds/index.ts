@@ -8,3 +8,10 @@ export { EnvoyApiShapeError } from './envoy-api.js';
 export { servedConfigFor, PROXYLESS_TARGET_NAME } from './served-config.js';
 export { grpcBootstrap } from './bootstrap.js';
 export { DockerEndpointFeed, type DockerEventsApi } from './docker-feed.js';
+export {
+  controlPlaneStatePath,
+  DEFAULT_ADS_PORT,
+  HOST_GATEWAY_NAME,
+  readControlPlaneState,
+  type ControlPlaneStateFile,
+} from './control-plane-state.js';
