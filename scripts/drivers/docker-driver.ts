@@ -27,7 +27,7 @@ import { grpcBootstrap, HOST_GATEWAY_NAME } from '../xds/index.js';
 import { ComposeControlPlane } from './compose-control-plane.js';
 import { composeErrorLine, createComposeRunner, type ComposeRunner } from './compose-cli.js';
 import { demultiplex, readMultiplexed } from './docker-stream-demux.js';
-import { LabError, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
+import { LabError, type XdsCost, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
 import { FaultPatchError, parseFaultPatch, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
 
 const SERVICE = 'grpc-server';
@@ -271,9 +271,9 @@ export class DockerDriver implements LabDriver {
     return grpcBootstrap((await this.controlPlane.ensure()).ads, nodeId);
   }
 
-  async xdsCost(): Promise<{ responses: number; pushes: number; nacks: number; cpuMs: number }> {
-    const { responses, pushes, nacks, cpuMs } = await this.controlPlane.status();
-    return { responses, pushes, nacks, cpuMs };
+  async xdsCost(): Promise<XdsCost> {
+    const { responses, pushes, nacks, cpuMs, busyMs } = await this.controlPlane.status();
+    return { responses, pushes, nacks, cpuMs, busyMs };
   }
 
   /** Hands Envoy `config` by a hot restart (scripts/envoy/hot-restart.sh): no call lost, the old epoch drains. */

@@ -34,6 +34,17 @@ export interface UpPorts {
   server?: number;
 }
 
+/** What the control plane has cost so far (ControlPlaneStatus's counters). */
+export interface XdsCost {
+  responses: number;
+  pushes: number;
+  nacks: number;
+  /** CPU of the process hosting it. */
+  cpuMs: number;
+  /** Its own busy time: handling requests, rendering and encoding pushes. */
+  busyMs: number;
+}
+
 /** A mistake the user can fix (unknown replica, driver not available): printed as one line, exit code 2 or 1. */
 export class LabError extends Error {
   override name = 'LabError';
@@ -103,7 +114,7 @@ export interface LabDriver {
    */
   xdsBootstrap(nodeId: string): Promise<string>;
   /** The control plane's own counters (responses, pushes, NACKs, CPU ms), for the discovery experiment's cost figures. */
-  xdsCost(): Promise<{ responses: number; pushes: number; nacks: number; cpuMs: number }>;
+  xdsCost(): Promise<XdsCost>;
   /** Envoy's process as its supervisor sees it (the local stack, or the Docker engine): `lab ps` shows it first. */
   envoyProcess(): Promise<EnvoyProcess>;
   /** http://127.0.0.1:<port> of Envoy's admin. */

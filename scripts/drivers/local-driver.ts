@@ -4,7 +4,7 @@ import path from 'node:path';
 import { projectRoot, runningPolicy, type PolicyChoice } from '../envoy/index.js';
 import { grpcBootstrap } from '../xds/index.js';
 import { isLocalStackChild, PollAborted, pollUntil, readStaleStateFile, readStateFile, stateFilePath, type Discovery, type StackInfo, type StackStateFile } from '../stack/index.js';
-import { LabError, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
+import { LabError, type XdsCost, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
 import { ControlClient, ControlRequestError, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
 import { messageOf } from '../cli/command-line.js';
 
@@ -162,9 +162,9 @@ export class LocalDriver implements LabDriver {
     return grpcBootstrap((await this.info()).xds.address, nodeId);
   }
 
-  async xdsCost(): Promise<{ responses: number; pushes: number; nacks: number; cpuMs: number }> {
-    const { responses, pushes, nacks, cpuMs } = (await this.info()).xds;
-    return { responses, pushes, nacks, cpuMs };
+  async xdsCost(): Promise<XdsCost> {
+    const { responses, pushes, nacks, cpuMs, busyMs } = (await this.info()).xds;
+    return { responses, pushes, nacks, cpuMs, busyMs };
   }
 
   async envoyProcess(): Promise<EnvoyProcess> {

@@ -37,7 +37,7 @@ export interface StackInfo {
   /** How Envoy discovers the replicas (POST /discovery switches it). */
   discovery: Discovery;
   /** The xDS control plane (ADS) on loopback: Envoy's under `xds`, and every proxyless client's. */
-  xds: { address: string; responses: number; pushes: number; nacks: number; cpuMs: number };
+  xds: { address: string; responses: number; pushes: number; nacks: number; cpuMs: number; busyMs: number };
 }
 
 const SIGNALS = { KILL: 'SIGKILL', TERM: 'SIGTERM', STOP: 'SIGSTOP', CONT: 'SIGCONT' } as const;
@@ -93,7 +93,7 @@ export class StackControlApi {
       dns: this.stack.dnsServer,
       replicaEnv: this.stack.currentReplicaEnv(),
       discovery: this.stack.discovery,
-      xds: (({ address, responses, pushes, nacks, cpuMs }) => ({ address: address ?? '', responses, pushes, nacks, cpuMs }))(this.stack.xdsStatus()),
+      xds: (({ address, responses, pushes, nacks, cpuMs, busyMs }) => ({ address: address ?? '', responses, pushes, nacks, cpuMs, busyMs }))(this.stack.xdsStatus()),
       replicas: this.stack.replicas().map((r) => ({
         name: r.name,
         address: r.address,
