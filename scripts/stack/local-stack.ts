@@ -118,7 +118,7 @@ export class LocalStack {
    * The xDS control plane, fed by this stack's own process events. It runs under either discovery, so proxyless
    * gRPC clients (xds:///grpc-server) can always use it; under `xds` Envoy takes its cluster and routes from it too.
    */
-  private readonly xds: XdsControlPlane;
+  private xds: XdsControlPlane;
 
   constructor(options: LocalStackOptions) {
     this.options = {
@@ -155,6 +155,26 @@ export class LocalStack {
   /** The control plane's own view: connected nodes, versions ACKed and NACKed, responses pushed, its CPU time. */
   xdsStatus(): ControlPlaneStatus {
     return this.xds.status();
+  }
+
+  /** The control plane itself (the tests hand it a config Envoy must refuse, and wait on its ACKs). */
+  get controlPlane(): XdsControlPlane {
+    return this.xds;
+  }
+
+  /**
+   * Stops the control plane for `downMs` and starts a new one on the same address, which knows only what a fresh
+   * process would: the served config, and the replicas as this stack lists them again. Envoy and proxyless clients
+   * keep their last good config while it is gone and reconnect by themselves.
+   */
+  async restartControlPlane(downMs: number): Promise<void> {
+    const [host, port] = this.xdsAddress.split(':');
+    const config = this.xds.currentConfig();
+    await this.xds.stop();
+    await delay(downMs);
+    this.xds = new XdsControlPlane({ config, log: (line) => this.options.onLine?.('xds', line) });
+    await this.xds.listen(host ?? this.options.bindAddress, Number(port));
+    this.xds.replaceEndpoints(this.replicas().filter((r) => r.readyAt !== undefined && r.process.running).map((r) => this.endpointOf(r)));
   }
 
   /** The system's control secret: every replica's control API and npm start's own require it. */

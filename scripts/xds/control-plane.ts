@@ -278,7 +278,9 @@ export class XdsControlPlane implements EndpointSink {
       if (error) {
         this.counts.nacks += 1;
         typeState.nack = { version: typeState.sentVersion ?? '', message: String(error.message ?? ''), at: Date.now() };
-        this.say(`node ${state.id} NACKed ${shortType(type)} version ${typeState.sentVersion}: ${typeState.nack.message}`);
+        // Envoy's reason quotes the whole refused resource over many lines; the log keeps its last line, the verdict.
+        const verdict = typeState.nack.message.trim().split('\n').at(-1)?.slice(0, 300) ?? '';
+        this.say(`node ${state.id} NACKed ${shortType(type)} version ${typeState.sentVersion}: ${verdict}`);
       } else {
         this.counts.acks += 1;
         typeState.ackedVersion = String(request.version_info ?? '');
