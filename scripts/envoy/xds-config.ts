@@ -60,13 +60,11 @@ export function deriveXdsEnvoyConfig(baseYaml: string, overrides: XdsEnvoyOverri
   const clusterIndex = indexByName(doc, clusters, CLUSTER_NAME);
   const routeConfigName = servedXdsConfig(baseYaml).routeConfig.name as string;
 
-  const note = (doc.commentBefore ?? '').trim();
   doc.commentBefore =
-    ` Derived by scripts/envoy/xds-config.ts for push discovery (xDS); do not edit.\n` +
+    ` Derived from envoy.yaml by scripts/envoy/xds-config.ts for push discovery (xDS); do not edit.\n` +
     ` Cluster ${CLUSTER_NAME} and the routes of ${LISTENER_NAME} come from the control plane at ` +
-    `${overrides.controlPlaneAddress}:${overrides.controlPlanePort} (ADS);\n` +
-    ` it serves them derived from envoy.yaml, so health checks, retries and outlier detection are the same.` +
-    (note ? `\n${note.split('\n').map((line) => (line.startsWith(' ') ? line : ` ${line}`)).join('\n')}` : '');
+    `${overrides.controlPlaneAddress}:${overrides.controlPlanePort} (ADS),\n` +
+    ` which serves them derived from envoy.yaml: the same health checks, retries and outlier detection.`;
 
   // The node names this Envoy to the control plane, which keeps its state (versions, ACKs, NACKs) per node.
   const node = commented(doc, {
@@ -120,6 +118,22 @@ export function deriveXdsEnvoyConfig(baseYaml: string, overrides: XdsEnvoyOverri
     connect_timeout: 'On this machine or its Docker bridge: it answers at once or is not running yet.',
   });
   seq.items.unshift(xdsCluster);
+  const at = (path: (string | number)[], why: string): void => {
+    const node = doc.getIn(path, true) as YAML.Node | undefined;
+    if (YAML.isScalar(node)) node.comment = ` ${why}`;
+    else commentAbove(doc, path, why); // An empty map (`{}`) takes its reason on the line above its key.
+  };
+  const grpcService = ['dynamic_resources', 'ads_config', 'grpc_services', 0, 'envoy_grpc'];
+  at([...grpcService, 'retry_policy', 'retry_back_off', 'base_interval'], 'A lost stream is opened again after 0.1 s...');
+  at([...grpcService, 'retry_policy', 'retry_back_off', 'max_interval'], '...backing off to 1 s: a restarted control plane is found within a second.');
+  at(['dynamic_resources', 'cds_config', 'resource_api_version'], 'v3 resources.');
+  at(['dynamic_resources', 'cds_config', 'ads'], 'The ADS stream above.');
+  const protocol = [...clusters, 0, 'typed_extension_protocol_options', 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+  at([...protocol, 'explicit_http_config', 'http2_protocol_options'], 'ADS is gRPC, so HTTP/2 (h2c).');
+  const xdsPath = [...clusters, 0];
+  const socket = [...xdsPath, 'load_assignment', 'endpoints', 0, 'lb_endpoints', 0, 'endpoint', 'address', 'socket_address'];
+  at([...socket, 'address'], ipLiteral ? 'Where the control plane listens.' : "The host, as Docker's host-gateway (extra_hosts in docker-compose.yml).");
+  at([...socket, 'port_value'], 'The ADS port it serves (npm run xds --port).');
 
   // The listener's routes over RDS: a policy switch (hash policy, per-try timeout) is then a push, not a restart.
   const listener = [...listeners, indexByName(doc, listeners, LISTENER_NAME)];
@@ -132,10 +146,24 @@ export function deriveXdsEnvoyConfig(baseYaml: string, overrides: XdsEnvoyOverri
       const at = typed.items.findIndex((p) => YAML.isScalar(p.key) && p.key.value === 'route_config');
       const rds = doc.createNode({ route_config_name: routeConfigName, config_source: ADS });
       reason(rds, { route_config_name: 'The route configuration the control plane derives from envoy.yaml.', config_source: 'Over the same ADS stream.' });
+      const source = rds.get('config_source', true);
+      if (YAML.isMap(source)) {
+        reason(source, { resource_api_version: 'v3 resources.' });
+        const pair = source.items.find((p) => YAML.isScalar(p.key) && p.key.value === 'ads');
+        if (pair && YAML.isScalar(pair.key)) pair.key.commentBefore = ' The ADS stream of dynamic_resources.';
+      }
       typed.items.splice(at, 1, keyed(doc, 'rds', 'xDS: the routes (retries, timeouts, hash policy) come from the control plane.', rds));
     });
   });
   return doc.toString({ lineWidth: 0 });
+}
+
+/** Puts `why` on the comment line above the key at `path`. */
+function commentAbove(doc: YAML.Document, path: (string | number)[], why: string): void {
+  const parent = doc.getIn(path.slice(0, -1), true);
+  if (!YAML.isMap(parent)) return;
+  const pair = parent.items.find((p) => YAML.isScalar(p.key) && p.key.value === path.at(-1));
+  if (pair && YAML.isScalar(pair.key)) pair.key.commentBefore = ` ${why}`;
 }
 
 function indexByName(doc: YAML.Document, path: string[], name: string): number {
