@@ -97,23 +97,26 @@ async function runRound(t: Trial, round: Round): Promise<RoundResult> {
   const countedFrom = Date.now();
   const costBefore = await t.driver.xdsCost();
   const updates = await t.counting('update_attempt');
-  const known = new Set((await t.replicas()).map((r) => r.name));
   const watch = t.watchEnvoy();
 
   const scaleUps = t.pick(1, 5);
   t.step(`${round}: ${rate} calls/s; scaling 3 → 4 → 3 ${scaleUps === 1 ? 'once' : `${scaleUps} times`} (the newest drains on the way back)`);
   const samplesMs: (number | undefined)[] = [];
+  let newest: Awaited<ReturnType<Trial['replicas']>>[number] | undefined;
   for (let i = 0; i < scaleUps; i += 1) {
+    const before = new Set((await t.replicas()).map((r) => r.name));
     const from = calls.length; // The same name comes back on every scale-up: only calls from now on count.
     await t.driver.scale(4);
-    const added = (await t.replicas()).find((r) => !known.has(r.name));
+    newest = (await t.replicas()).find((r) => !before.has(r.name));
+    const added = newest;
     const firstCall = added ? await firstAnswered(calls, (c) => c.result.ok && c.result.hostname === added.name, FIRST_CALL_LIMIT_MS, from) : undefined;
     const readyAt = added ? await t.driver.readyAt(added.name) : undefined;
     samplesMs.push(firstCall === undefined || readyAt === undefined ? undefined : Math.max(0, firstCall - readyAt));
     if (i < scaleUps - 1) await t.driver.scale(3);
   }
 
-  const victim = await t.replica(1);
+  // The newest dies: scaling in takes the highest-numbered replica too, so every round adds and removes the same one.
+  const victim = newest ?? (await t.replica(4));
   t.step(`${round}: SIGKILL ${victim.name} under the same load`);
   const killedAt = Date.now();
   const killedMs = watch.now();
