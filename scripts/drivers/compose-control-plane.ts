@@ -26,7 +26,7 @@ export class ComposeControlPlane {
     const logFile = path.join(path.dirname(stateFile), `xds-${project}.log`);
     mkdirSync(path.dirname(logFile), { recursive: true });
     const log = openSync(logFile, 'w');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('scripts', 'xds', 'main.ts'), '--project', project, '--port', '0'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join('scripts', 'xds', 'main.ts'), '--project', project, '--port', '0', '--exit-with-project'], {
       cwd: projectRoot,
       env: process.env,
       stdio: ['ignore', log, log],

@@ -23,9 +23,11 @@ const program = commandLine(PROGRAM)
   .description("Serve the Compose project's replicas to Envoy and proxyless clients over xDS, from Docker's event stream.")
   .option('--project <name>', 'the Compose project to watch (default: COMPOSE_PROJECT_NAME, else grpc-envoy-lab)')
   .option('--port <port>', `the ADS port (0: any free one; envoy-xds.yaml dials ${DEFAULT_ADS_PORT})`, integerIn(0, 65535, '--port'), DEFAULT_ADS_PORT)
-  .option('--listen <address>', "the address to serve on (default: Docker's host-gateway address, which containers reach as host.docker.internal)");
+  .option('--listen <address>', "the address to serve on (default: Docker's host-gateway address, which containers reach as host.docker.internal)")
+  // The lab starts it in the background: it must not outlive the project it serves (a `docker compose down`).
+  .option('--exit-with-project', "stop when the project's network is removed (docker compose down)");
 program.parse();
-const options = program.opts<{ project?: string; port: number; listen?: string }>();
+const options = program.opts<{ project?: string; port: number; listen?: string; exitWithProject?: boolean }>();
 const project = options.project ?? (process.env.COMPOSE_PROJECT_NAME || 'grpc-envoy-lab');
 if (!/^[a-z0-9][a-z0-9_-]*$/.test(project)) fail(`--project must be a Compose project name (lowercase letters, digits, - and _), got "${project}"`);
 
@@ -61,6 +63,12 @@ try {
 } catch (error) {
   console.error(`${PROGRAM}: cannot follow Docker's events: ${messageOf(error)}`);
   process.exit(1);
+}
+
+if (options.exitWithProject) {
+  const network = `${project}_default`;
+  const events = await docker.getEvents({ filters: { type: ['network'], event: ['destroy'], network: [network] } });
+  events.on('data', () => void shutdown(`network ${network} was removed`));
 }
 
 const token = randomBytes(24).toString('hex');
