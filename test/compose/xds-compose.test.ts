@@ -76,6 +76,15 @@ test('a proxyless grpc-js client on the host balances over the containers throug
   for (const host of report.hosts) expect(host.hostname.startsWith(`${project.name}-grpc-server-`)).toBe(true);
 }, 60_000);
 
+test('a policy switch under xDS goes to the control plane (CDS): Envoy is not restarted', async () => {
+  const epoch = (await serverInfo(project.adminUrl)).restartEpoch;
+  await driver.setPolicy({ policy: 'LEAST_REQUEST' });
+  expect(await driver.policy()).toEqual({ policy: 'LEAST_REQUEST' });
+  await driver.setPolicy({ policy: 'ROUND_ROBIN' });
+  expect(await driver.policy()).toEqual({ policy: 'ROUND_ROBIN' });
+  expect((await serverInfo(project.adminUrl)).restartEpoch).toBe(epoch);
+}, 60_000);
+
 test('back to DNS: a hot restart onto envoy.yaml as is', async () => {
   await driver.setDiscovery('dns');
   expect(await driver.discovery()).toBe('dns');
