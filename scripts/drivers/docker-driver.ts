@@ -12,17 +12,22 @@ import {
   CLUSTER_NAME,
   clusterHosts,
   derivePolicyConfig,
+  deriveXdsEnvoyConfig,
   envoyYamlPath,
+  runningStaticResources,
+  XDS_CLUSTER,
   PolicyChoiceError,
   projectRoot,
   runningPolicy,
   serverInfo,
   type PolicyChoice,
 } from '../envoy/index.js';
-import { MAX_REPLICAS, pollUntil } from '../stack/index.js';
+import { MAX_REPLICAS, pollUntil, type Discovery } from '../stack/index.js';
+import { grpcBootstrap, HOST_GATEWAY_NAME } from '../xds/index.js';
+import { ComposeControlPlane } from './compose-control-plane.js';
 import { composeErrorLine, createComposeRunner, type ComposeRunner } from './compose-cli.js';
 import { demultiplex, readMultiplexed } from './docker-stream-demux.js';
-import { LabError, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
+import { LabError, type XdsCost, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
 import { FaultPatchError, parseFaultPatch, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
 
 const SERVICE = 'grpc-server';
@@ -98,6 +103,8 @@ interface ReplicaContainer extends LabReplica {
 export class DockerDriver implements LabDriver {
   readonly kind = 'docker' as const;
   private projectName: Promise<string> | undefined;
+  /** The project's control plane on the host (`npm run xds`), started when xDS is first asked for. */
+  private readonly controlPlane = new ComposeControlPlane(() => this.project());
 
   constructor(private readonly options: DockerDriverOptions) {}
 
@@ -131,7 +138,8 @@ export class DockerDriver implements LabDriver {
 
   async down(): Promise<string> {
     await this.compose(['down']);
-    return `down: Compose project ${this.project} removed`;
+    const controlPlane = await this.controlPlane.stop();
+    return `down: Compose project ${await this.project()} removed${controlPlane ? `; ${controlPlane}` : ''}`;
   }
 
   async scale(replicas: number): Promise<void> {
@@ -228,6 +236,48 @@ export class DockerDriver implements LabDriver {
   async setPolicy(choice: PolicyChoice): Promise<void> {
     // Derived before anything changes: a choice that cannot be derived leaves Envoy alone.
     const config = this.derive(choice);
+    if ((await this.discovery()) === 'xds') {
+      // Under xDS the cluster and routes are the control plane's: a CDS/RDS push, Envoy keeps running.
+      const adminUrl = await this.adminUrl();
+      const passing = new Set((await clusterHosts(adminUrl, CLUSTER_NAME)).filter((h) => h.healthy).map((h) => h.address));
+      await this.controlPlane.setPolicy(choice);
+      await this.waitChecked(adminUrl, passing);
+      return;
+    }
+    await this.hotRestart(config);
+  }
+
+  async discovery(): Promise<Discovery> {
+    const running = await runningStaticResources(await this.adminUrl());
+    return running.static_resources.clusters.some((c) => (c as { name?: unknown }).name === XDS_CLUSTER) ? 'xds' : 'dns';
+  }
+
+  async setDiscovery(discovery: Discovery): Promise<void> {
+    if ((await this.discovery()) === discovery) return;
+    const policy = await this.policy();
+    const dnsConfig = this.derive(policy);
+    if (discovery === 'dns') {
+      await this.hotRestart(dnsConfig);
+      return;
+    }
+    const controlPlane = await this.controlPlane.ensure();
+    await this.controlPlane.setPolicy(policy).catch(() => undefined); // No Envoy on it yet: nothing to ACK.
+    const port = Number(controlPlane.ads.split(':').at(-1));
+    const nodeId = `envoy-${await this.project()}`;
+    await this.hotRestart(deriveXdsEnvoyConfig(dnsConfig, { controlPlaneAddress: HOST_GATEWAY_NAME, controlPlanePort: port, nodeId }));
+  }
+
+  async xdsBootstrap(nodeId: string): Promise<string> {
+    return grpcBootstrap((await this.controlPlane.ensure()).ads, nodeId);
+  }
+
+  async xdsCost(): Promise<XdsCost> {
+    const { responses, pushes, nacks, cpuMs, busyMs } = await this.controlPlane.status();
+    return { responses, pushes, nacks, cpuMs, busyMs };
+  }
+
+  /** Hands Envoy `config` by a hot restart (scripts/envoy/hot-restart.sh): no call lost, the old epoch drains. */
+  private async hotRestart(config: string): Promise<void> {
     const envoy = await this.envoyContainer();
     const adminUrl = await this.adminUrl();
     const before = await serverInfo(adminUrl);
@@ -247,19 +297,24 @@ export class DockerDriver implements LabDriver {
       throw new LabError(messageOf(error));
     });
     // Health is each Envoy process's own memory: what passed the old one's checks must pass the new one's.
-    await pollUntil(
-      'the new Envoy to health-check every replica again',
-      async () => {
-        const hosts = await clusterHosts(adminUrl, CLUSTER_NAME);
-        return hosts.every((h) => !h.pendingActiveHealthCheck && (h.healthy || !passing.has(h.address)));
-      },
-      { timeoutMs: 15_000, intervalMs: 100 },
-    );
+    await this.waitChecked(adminUrl, passing);
     // The old epoch exits by itself once drained; a second switch must not overlap it.
     await pollUntil(
       'the previous Envoy to drain and exit',
       async () => (await this.exec(envoy, ['sh', '-c', 'grep -lx envoy /proc/[0-9]*/comm | wc -l'], 'count Envoy processes')).trim() === '1',
       { timeoutMs: HOT_RESTART_TIMEOUT_MS, intervalMs: 250 },
+    );
+  }
+
+  /** Waits until Envoy has checked every host and sees each one that passed before (`passing`) healthy again. */
+  private async waitChecked(adminUrl: string, passing: Set<string>): Promise<void> {
+    await pollUntil(
+      'Envoy to health-check every replica again',
+      async () => {
+        const hosts = await clusterHosts(adminUrl, CLUSTER_NAME).catch(() => undefined);
+        return hosts !== undefined && hosts.length >= passing.size && hosts.every((h) => !h.pendingActiveHealthCheck && (h.healthy || !passing.has(h.address)));
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
     );
   }
 

@@ -2,6 +2,7 @@
 // containers (docker driver) or local processes (local driver). The CLI, the live view and the experiments
 // talk only to this interface.
 import type { PolicyChoice } from '../envoy/index.js';
+import type { Discovery } from '../stack/index.js';
 import { type FaultPatch, type FaultStateView } from '../../server/src/index.js';
 
 /** One replica as the driver sees it (Envoy's view is read separately from the admin API). */
@@ -31,6 +32,17 @@ export interface UpPorts {
   admin?: number;
   /** The port every local replica binds on its own 127.0.0.N address; Compose replicas each have their own address. */
   server?: number;
+}
+
+/** What the control plane has cost so far (ControlPlaneStatus's counters). */
+export interface XdsCost {
+  responses: number;
+  pushes: number;
+  nacks: number;
+  /** CPU of the process hosting it. */
+  cpuMs: number;
+  /** Its own busy time: handling requests, rendering and encoding pushes. */
+  busyMs: number;
 }
 
 /** A mistake the user can fix (unknown replica, driver not available): printed as one line, exit code 2 or 1. */
@@ -88,6 +100,21 @@ export interface LabDriver {
   setReplicaEnv(env: Record<string, string>): Promise<void>;
   /** The policy Envoy currently runs, read from its own /config_dump. */
   policy(): Promise<PolicyChoice>;
+  /** How Envoy discovers the replicas now: dns (STRICT_DNS polling, envoy.yaml as is) or xds (EDS pushed). */
+  discovery(): Promise<Discovery>;
+  /**
+   * Switches Envoy's discovery by a hot restart onto the config derived for it (no call lost); `xds` also makes sure
+   * a control plane runs, fed by the platform (the local stack's events, or Docker's). Resolves once Envoy sees
+   * every replica healthy again.
+   */
+  setDiscovery(discovery: Discovery): Promise<void>;
+  /**
+   * The xDS bootstrap (JSON) a proxyless client on this machine uses to dial xds:///grpc-server through the same
+   * control plane, naming itself `nodeId`; starts the control plane if none runs.
+   */
+  xdsBootstrap(nodeId: string): Promise<string>;
+  /** The control plane's own counters (responses, pushes, NACKs, CPU ms), for the discovery experiment's cost figures. */
+  xdsCost(): Promise<XdsCost>;
   /** Envoy's process as its supervisor sees it (the local stack, or the Docker engine): `lab ps` shows it first. */
   envoyProcess(): Promise<EnvoyProcess>;
   /** http://127.0.0.1:<port> of Envoy's admin. */

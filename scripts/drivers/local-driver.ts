@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot, runningPolicy, type PolicyChoice } from '../envoy/index.js';
-import { isLocalStackChild, PollAborted, pollUntil, readStaleStateFile, readStateFile, stateFilePath, type StackInfo, type StackStateFile } from '../stack/index.js';
-import { LabError, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
+import { grpcBootstrap } from '../xds/index.js';
+import { isLocalStackChild, PollAborted, pollUntil, readStaleStateFile, readStateFile, stateFilePath, type Discovery, type StackInfo, type StackStateFile } from '../stack/index.js';
+import { LabError, type XdsCost, type EnvoyProcess, type LabDriver, type LabReplica, type UpPorts } from './driver.js';
 import { ControlClient, ControlRequestError, type FaultPatch, type FaultStateView } from '../../server/src/index.js';
 import { messageOf } from '../cli/command-line.js';
 
@@ -147,6 +148,23 @@ export class LocalDriver implements LabDriver {
 
   async policy(): Promise<PolicyChoice> {
     return runningPolicy(await this.adminUrl());
+  }
+
+  async discovery(): Promise<Discovery> {
+    return (await this.info()).discovery;
+  }
+
+  async setDiscovery(discovery: Discovery): Promise<void> {
+    await this.request('POST', '/discovery', { discovery });
+  }
+
+  async xdsBootstrap(nodeId: string): Promise<string> {
+    return grpcBootstrap((await this.info()).xds.address, nodeId);
+  }
+
+  async xdsCost(): Promise<XdsCost> {
+    const { responses, pushes, nacks, cpuMs, busyMs } = (await this.info()).xds;
+    return { responses, pushes, nacks, cpuMs, busyMs };
   }
 
   async envoyProcess(): Promise<EnvoyProcess> {

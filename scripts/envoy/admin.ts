@@ -47,10 +47,15 @@ export async function clusterHosts(adminUrl: string, cluster: string, timeoutMs 
     const failedActiveHealthCheck = health.failed_active_health_check === true;
     const ejectedByOutlierDetection = health.failed_outlier_check === true;
     const pendingActiveHealthCheck = health.pending_active_hc === true;
+    // Under push discovery (EDS) the control plane's word counts too: a replica it sends as DRAINING or UNHEALTHY
+    // gets no new calls whatever its health checks say. Named as the text /clusters page names these flags.
+    const eds = health.eds_health_status;
     const healthFlags = [
       ...(failedActiveHealthCheck ? ['failed_active_hc'] : []),
       ...(ejectedByOutlierDetection ? ['failed_outlier_check'] : []),
       ...(pendingActiveHealthCheck ? ['pending_active_hc'] : []),
+      ...(eds === 'UNHEALTHY' ? ['failed_eds_health'] : []),
+      ...(eds === 'DRAINING' ? ['eds_status_draining'] : []),
     ];
     const stats: Record<string, number> = {};
     // Zero-valued stats come without a value field.
@@ -60,7 +65,7 @@ export async function clusterHosts(adminUrl: string, cluster: string, timeoutMs 
       failedActiveHealthCheck,
       ejectedByOutlierDetection,
       pendingActiveHealthCheck,
-      healthy: healthFlags.length === 0 && health.eds_health_status !== 'UNHEALTHY',
+      healthy: healthFlags.length === 0,
       healthFlags: healthFlags.length > 0 ? healthFlags : ['healthy'],
       stats,
     };
@@ -123,19 +128,41 @@ export async function serverInfo(adminUrl: string, timeoutMs = 2000): Promise<Se
   return { state: body.state ?? 'UNKNOWN', restartEpoch: body.command_line_options?.restart_epoch ?? 0 };
 }
 
+// /config_dump's JSON, walked by known paths.
+type Json = Record<string, any>;
+
 /**
- * The static clusters and listeners Envoy really runs, from /config_dump, shaped as a config file's
- * `static_resources` (what policyOf reads): the truth after any hot restart, whatever a file on disk says.
+ * The clusters and listeners Envoy really runs, from /config_dump, shaped as a config file's `static_resources`
+ * (what policyOf reads): the truth after any hot restart or xDS push, whatever a file on disk says. Under push
+ * discovery the clusters that came over CDS are listed with the static ones, and a listener that takes its routes
+ * over RDS shows them inline, as envoy.yaml writes them.
  */
 export async function runningStaticResources(
   adminUrl: string,
   timeoutMs = 2000,
 ): Promise<{ static_resources: { clusters: unknown[]; listeners: unknown[] } }> {
-  const dump = (await (await adminGet(adminUrl, '/config_dump', timeoutMs)).json()) as {
-    configs?: { '@type'?: string; static_clusters?: { cluster: unknown }[]; static_listeners?: { listener: unknown }[] }[];
-  };
-  const ofType = (suffix: string) => dump.configs?.find((config) => config['@type']?.endsWith(suffix));
-  const clusters = ofType('.ClustersConfigDump')?.static_clusters?.map((c) => c.cluster) ?? [];
-  const listeners = ofType('.ListenersConfigDump')?.static_listeners?.map((l) => l.listener) ?? [];
+  const dump = (await (await adminGet(adminUrl, '/config_dump', timeoutMs)).json()) as { configs?: Json[] };
+  const ofType = (suffix: string) => dump.configs?.find((config) => String(config['@type']).endsWith(suffix));
+  const clustersDump = ofType('.ClustersConfigDump');
+  const clusters = [
+    ...((clustersDump?.static_clusters ?? []) as Json[]).map((c) => c.cluster),
+    ...((clustersDump?.dynamic_active_clusters ?? []) as Json[]).map((c) => c.cluster),
+  ];
+  const routes = new Map(
+    ((ofType('.RoutesConfigDump')?.dynamic_route_configs ?? []) as Json[]).map((r) => [r.route_config?.name as string, r.route_config as Json]),
+  );
+  const listeners = ((ofType('.ListenersConfigDump')?.static_listeners ?? []) as Json[]).map((l) => inlineRoutes(l.listener as Json, routes));
   return { static_resources: { clusters, listeners } };
+}
+
+/** A listener whose HTTP connection managers take routes over RDS, with those routes written inline. */
+function inlineRoutes(listener: Json, routes: Map<string, Json>): Json {
+  for (const chain of (listener?.filter_chains ?? []) as Json[]) {
+    for (const filter of (chain.filters ?? []) as Json[]) {
+      const typed = filter.typed_config as Json | undefined;
+      const name = typed?.rds?.route_config_name as string | undefined;
+      if (name && routes.has(name)) typed!.route_config = routes.get(name);
+    }
+  }
+  return listener;
 }

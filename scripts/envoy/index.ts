@@ -44,3 +44,4 @@ export {
   type LbPolicy,
   type PolicyChoice,
 } from './policy.js';
+export { deriveXdsEnvoyConfig, servedXdsConfig, XDS_CLUSTER, type XdsEnvoyOverrides } from './xds-config.js';

@@ -1,3 +1,4 @@
+import { discoveryExperiment } from './discovery.js';
 import { drainExperiment } from './drain.js';
 import type { Experiment } from './experiment.js';
 import { flakyExperiment } from './flaky.js';
@@ -24,4 +25,5 @@ export const EXPERIMENTS: readonly Experiment[] = [
   stickyExperiment,
   panicExperiment,
   overloadExperiment,
+  discoveryExperiment,
 ];

@@ -3,7 +3,7 @@
 // Envoy's view (envoy-watch.ts), reads its counters, and collects what the reports show: the steps taken, named
 // figures judged against bounds, notes and charts. Whatever an experiment starts here is stopped by close().
 import { setTimeout as delay } from 'node:timers/promises';
-import { runLoad, type LoadOptions, type LoadReport } from '../../client/src/index.js';
+import { runLoad, type LoadOptions, type LoadReport, type SettledCall } from '../../client/src/index.js';
 import { clusterHosts, clusterStat, CLUSTER_NAME } from '../envoy/index.js';
 import type { LabDriver, LabReplica } from '../drivers/index.js';
 import { pollUntil } from '../stack/index.js';
@@ -80,11 +80,14 @@ export class Trial {
     return found;
   }
 
-  /** Starts open-loop load through Envoy in the background (see DEFAULT_SHAPE); stop() gives its report. */
-  startLoad(shape: LoadShape = {}): RunningLoad {
+  /**
+   * Starts open-loop load through Envoy (or `shape.target`) in the background (see DEFAULT_SHAPE); stop() gives its
+   * report. `onSettled` hears every call as it settles (the load runs in this thread then), for per-call timings.
+   */
+  startLoad(shape: LoadShape = {}, onSettled?: (call: SettledCall) => void): RunningLoad {
     const abort = new AbortController();
     const options = { ...DEFAULT_SHAPE, target: this.target, durationS: BACKGROUND_LIMIT_S, ...shape };
-    const report = this.track(runLoad(options, { signal: abort.signal }));
+    const report = this.track(runLoad(options, { signal: abort.signal, ...(onSettled ? { onSettled } : {}) }));
     this.stoppers.push(() => abort.abort());
     return {
       stop: () => {

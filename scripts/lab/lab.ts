@@ -12,7 +12,7 @@ import { watch } from './watch.js';
 import { reportFileFor, writeReportFile } from './report-file.js';
 import { startDashboard } from './dashboard/server.js';
 import { type FaultStateView, parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/index.js';
-import { MAX_REPLICAS } from '../stack/index.js';
+import { DISCOVERIES, MAX_REPLICAS, type Discovery } from '../stack/index.js';
 
 
 const PROGRAM = 'lab';
@@ -169,6 +169,27 @@ function buildProgram(run: (action: (driver: LabDriver) => Promise<void>) => Pro
         const panic = current.panicThresholdPercent !== undefined ? `, panic threshold ${current.panicThresholdPercent} %` : ', panic mode off';
         const perTry = current.perTryTimeoutMs !== undefined ? `, per-try timeout ${current.perTryTimeoutMs || 'none'}${current.perTryTimeoutMs ? ' ms' : ''}` : '';
         console.log(`policy ${current.policy}${hash}${panic}${perTry}`);
+      }),
+    );
+  program
+    .command('discovery')
+    .argument('[how]', 'dns | xds', (value: string) => {
+      if (!DISCOVERIES.includes(value as Discovery)) throw new InvalidArgumentError(`discovery must be one of ${DISCOVERIES.join(', ')}, got "${value}"`);
+      return value as Discovery;
+    })
+    .description(
+      'show or switch how Envoy finds the replicas: dns (STRICT_DNS polling, envoy.yaml) or xds (EDS pushed by the control plane); ' +
+        'a hot restart onto a config derived from envoy.yaml, no call lost',
+    )
+    .action((how: Discovery | undefined) =>
+      run(async (driver) => {
+        if (how) await driver.setDiscovery(how);
+        const current = await driver.discovery();
+        const cost = current === 'xds' ? await driver.xdsCost() : undefined;
+        console.log(
+          `discovery ${current}` +
+            (cost ? ` (control plane: ${cost.responses} responses, ${cost.pushes} pushed, ${cost.nacks} NACKs, ${cost.cpuMs.toFixed(0)} ms CPU)` : ' (Envoy polls DNS every second)'),
+        );
       }),
     );
   program.command('envoy').description("Envoy's view: hosts, health flags, retries, ejections, overflows").action(() =>

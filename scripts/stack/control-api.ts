@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EnvoyStatus, LocalStack } from './local-stack.js';
+import { DISCOVERIES, type Discovery, type EnvoyStatus, type LocalStack } from './local-stack.js';
 import { pollUntil } from './poll-until.js';
 import { LB_POLICIES, PolicyChoiceError, type LbPolicy, type PolicyChoice } from '../envoy/index.js';
 import { messageOf } from '../cli/command-line.js';
@@ -34,6 +34,10 @@ export interface StackInfo {
   dns: { address: string; port: number; name: string };
   /** Environment added to every replica by POST /replica-env ({} = none). */
   replicaEnv: Record<string, string>;
+  /** How Envoy discovers the replicas (POST /discovery switches it). */
+  discovery: Discovery;
+  /** The xDS control plane (ADS) on loopback: Envoy's under `xds`, and every proxyless client's. */
+  xds: { address: string; responses: number; pushes: number; nacks: number; cpuMs: number; busyMs: number };
 }
 
 const SIGNALS = { KILL: 'SIGKILL', TERM: 'SIGTERM', STOP: 'SIGSTOP', CONT: 'SIGCONT' } as const;
@@ -51,7 +55,8 @@ class BadRequest extends Error {
 /**
  * The HTTP API through which `lab` drives a running local system (`npm start` hosts it on 127.0.0.1 only):
  * GET /info, POST /scale {replicas}, POST /replicas/<name>/signal {signal: KILL|TERM|STOP|CONT},
- * POST /policy {policy, hashHeader?, panicThresholdPercent?, perTryTimeoutMs?}, POST /replica-env {env: {NAME: value}}. Answers JSON; a bad request is 4xx with {"error": "<one line>"}.
+ * POST /policy {policy, hashHeader?, panicThresholdPercent?, perTryTimeoutMs?}, POST /replica-env {env: {NAME: value}},
+ * POST /discovery {discovery: dns|xds}. Answers JSON; a bad request is 4xx with {"error": "<one line>"}.
  */
 export class StackControlApi {
   private readonly server: http.Server;
@@ -87,6 +92,8 @@ export class StackControlApi {
       ...(this.stack.prometheusUrl === undefined ? {} : { prometheusUrl: this.stack.prometheusUrl }),
       dns: this.stack.dnsServer,
       replicaEnv: this.stack.currentReplicaEnv(),
+      discovery: this.stack.discovery,
+      xds: (({ address, responses, pushes, nacks, cpuMs, busyMs }) => ({ address: address ?? '', responses, pushes, nacks, cpuMs, busyMs }))(this.stack.xdsStatus()),
       replicas: this.stack.replicas().map((r) => ({
         name: r.name,
         address: r.address,
@@ -126,6 +133,7 @@ export class StackControlApi {
     }
     if (method === 'POST' && url === '/policy') return this.serially(() => this.setPolicy(body));
     if (method === 'POST' && url === '/replica-env') return this.serially(() => this.setReplicaEnv(body));
+    if (method === 'POST' && url === '/discovery') return this.serially(() => this.setDiscovery(body));
     return Promise.reject(new BadRequest(`no route ${method} ${url}`, 404));
   }
 
@@ -167,6 +175,15 @@ export class StackControlApi {
       throw new BadRequest(messageOf(error), 404);
     }
     await this.stack.signalReplica(name, SIGNALS[signalName as SignalName]);
+    return this.info();
+  }
+
+  private async setDiscovery(body: Record<string, unknown>): Promise<StackInfo> {
+    const discovery = body.discovery;
+    if (typeof discovery !== 'string' || !DISCOVERIES.includes(discovery as Discovery)) {
+      throw new BadRequest(`discovery must be one of ${DISCOVERIES.join(', ')}, got ${JSON.stringify(discovery)}`);
+    }
+    await this.stack.setDiscovery(discovery as Discovery);
     return this.info();
   }
 

@@ -1,6 +1,6 @@
 // The local stack's front door: the Docker-free system (`npm start`) as a library, the API a running one is driven
 // through, the file that says where it runs, and the small process and waiting tools the rest of the kit shares.
-export { LocalStack, MAX_REPLICAS, type LocalReplica, type LocalStackOptions } from './local-stack.js';
+export { DISCOVERIES, LocalStack, MAX_REPLICAS, type Discovery, type LocalReplica, type LocalStackOptions } from './local-stack.js';
 export { StackControlApi, type ReplicaInfo, type StackInfo } from './control-api.js';
 export { isLocalStackChild, readStaleStateFile, readStateFile, removeStateFile, stateFilePath, writeStateFile, type StackStateFile } from './state-file.js';
 export { ManagedProcess, type ExitStatus, type LineHandler } from './managed-process.js';

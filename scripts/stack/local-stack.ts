@@ -9,6 +9,12 @@ import { PollAborted, pollUntil } from './poll-until.js';
 import { freePort } from './free-port.js';
 import { LocalPrometheus, type ScrapedReplica } from './local-prometheus.js';
 import { ControlClient, newControlToken } from '../../server/src/index.js';
+import { deriveXdsEnvoyConfig } from '../envoy/index.js';
+import { servedConfigFor, XdsControlPlane, type ControlPlaneStatus } from '../xds/index.js';
+
+/** How Envoy finds the replicas: polling the DNS responder (STRICT_DNS, envoy.yaml as is) or pushed over xDS (EDS). */
+export type Discovery = 'dns' | 'xds';
+export const DISCOVERIES: readonly Discovery[] = ['dns', 'xds'];
 
 /** How to run the Docker-free system. Ports of 0 mean "any free port" (what the tests use). */
 export interface LocalStackOptions {
@@ -42,6 +48,8 @@ export interface LocalStackOptions {
   controlToken?: string;
   /** Told the pids of Envoy and every replica whenever they change (npm start keeps them in its state file). */
   onProcesses?: (pids: number[]) => void;
+  /** How Envoy discovers the replicas at start (default dns, envoy.yaml as is); see setDiscovery. */
+  discovery?: Discovery;
 }
 
 /** What the stack knows of its Envoy: serving, or about to start again after it died; how often it died. */
@@ -78,7 +86,7 @@ const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+
  * integration tests both drive it, so what the tests prove is what users run.
  */
 export class LocalStack {
-  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy' | 'controlToken' | 'onProcesses' | 'prometheus'>> &
+  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy' | 'controlToken' | 'onProcesses' | 'prometheus' | 'discovery'>> &
     Pick<LocalStackOptions, 'onLine' | 'serverEnv' | 'onProcesses' | 'prometheus'>;
   private readonly workDir = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-'));
   private readonly live = new Map<number, LocalReplica>();
@@ -105,6 +113,12 @@ export class LocalStack {
   private scraped: ScrapedReplica[] = [];
   /** Environment added to every replica after serverEnv, set by setReplicaEnv (e.g. MAX_CONNECTION_AGE_MS). */
   private replicaEnv: Record<string, string> = {};
+  private discoveryValue: Discovery;
+  /**
+   * The xDS control plane, fed by this stack's own process events. It runs under either discovery, so proxyless
+   * gRPC clients (xds:///grpc-server) can always use it; under `xds` Envoy takes its cluster and routes from it too.
+   */
+  private xds: XdsControlPlane;
 
   constructor(options: LocalStackOptions) {
     this.options = {
@@ -122,6 +136,45 @@ export class LocalStack {
     // Checked here, so a bad hash header fails before any process starts.
     this.policy = normalizePolicyChoice(options.policy ?? { policy: 'ROUND_ROBIN' });
     this.controlToken = options.controlToken ?? newControlToken();
+    this.discoveryValue = options.discovery ?? 'dns';
+    this.xds = new XdsControlPlane({ config: servedConfigFor(this.policy), log: (line) => this.options.onLine?.('xds', line) });
+  }
+
+  /** How Envoy discovers the replicas now. */
+  get discovery(): Discovery {
+    return this.discoveryValue;
+  }
+
+  /** host:port of the xDS control plane (ADS), for Envoy and for proxyless clients' bootstrap. */
+  get xdsAddress(): string {
+    const address = this.xds.address;
+    if (!address) throw new Error('the stack is not started');
+    return address;
+  }
+
+  /** The control plane's own view: connected nodes, versions ACKed and NACKed, responses pushed, its CPU time. */
+  xdsStatus(): ControlPlaneStatus {
+    return this.xds.status();
+  }
+
+  /** The control plane itself (the tests hand it a config Envoy must refuse, and wait on its ACKs). */
+  get controlPlane(): XdsControlPlane {
+    return this.xds;
+  }
+
+  /**
+   * Stops the control plane for `downMs` and starts a new one on the same address, which knows only what a fresh
+   * process would: the served config, and the replicas as this stack lists them again. Envoy and proxyless clients
+   * keep their last good config while it is gone and reconnect by themselves.
+   */
+  async restartControlPlane(downMs: number): Promise<void> {
+    const [host, port] = this.xdsAddress.split(':');
+    const config = this.xds.currentConfig();
+    await this.xds.stop();
+    await delay(downMs);
+    this.xds = new XdsControlPlane({ config, log: (line) => this.options.onLine?.('xds', line) });
+    await this.xds.listen(host ?? this.options.bindAddress, Number(port));
+    this.xds.replaceEndpoints(this.replicas().filter((r) => r.readyAt !== undefined && r.process.running).map((r) => this.endpointOf(r)));
   }
 
   /** The system's control secret: every replica's control API and npm start's own require it. */
@@ -216,9 +269,10 @@ export class LocalStack {
     this.dns = new DnsResponder(dnsName);
     this.dnsPort = await this.dns.listen(this.options.bindAddress, 0);
     this.replicaPortValue = this.options.replicaPort || (await freePort(this.options.bindAddress));
+    await this.xds.listen(this.options.bindAddress, 0);
     await this.scale(this.options.replicas);
     const ports = { listener: this.options.listenerPort, admin: this.options.adminPort };
-    this.envoy = await this.startEnvoy(this.envoyConfig(this.policy, ports), 0);
+    this.envoy = await this.startEnvoy(this.envoyConfig(this.policy, ports, this.discoveryValue), 0);
     this.listenerPortValue = await listenerPort(this.adminUrl, LISTENER_NAME);
     this.superviseEnvoy(this.envoy);
     this.reportProcesses();
@@ -252,10 +306,49 @@ export class LocalStack {
    */
   async setPolicy(choice: PolicyChoice): Promise<void> {
     if (this.listenerPortValue === undefined || this.adminUrlValue === undefined) throw new Error('the stack is not started');
-    const ports = { listener: this.listenerPortValue, admin: Number(new URL(this.adminUrlValue).port) };
     const policy = normalizePolicyChoice(choice);
+    const served = servedConfigFor(policy);
+    if (this.discoveryValue === 'xds') {
+      await this.pushPolicy(policy, served);
+      return;
+    }
+    this.xds.setConfig(served); // Proxyless clients follow the policy too (those that can run it).
+    await this.hotRestart(policy, this.discoveryValue);
+  }
+
+  /**
+   * Switches how Envoy discovers the replicas, by a hot restart onto the config derived for it (no call lost): `dns`
+   * is envoy.yaml's STRICT_DNS cluster, `xds` takes the cluster over CDS/EDS and the routes over RDS from the
+   * control plane. Resolves once the new Envoy sees every healthy replica healthy again.
+   */
+  async setDiscovery(discovery: Discovery): Promise<void> {
+    if (discovery === this.discoveryValue) return;
+    await this.hotRestart(this.policy, discovery);
+  }
+
+  /** Under xDS a policy switch is a CDS and RDS push: Envoy warms the new cluster beside the old one, no restart. */
+  private async pushPolicy(policy: PolicyChoice, served: ReturnType<typeof servedConfigFor>): Promise<void> {
+    const passing = new Set((await this.hosts().catch(() => [])).filter((h) => h.healthy).map((h) => h.address));
+    this.xds.setConfig(served);
+    this.policy = policy;
+    // Envoy's ACK of the new cluster and routes: a NACK (a config Envoy refuses) keeps its last good one, and says why.
+    await this.xds.waitForEnvoyAck(15_000);
+    await pollUntil(
+      `Envoy (${policy.policy}) to health-check every replica again`,
+      async () => {
+        const hosts = await this.hosts();
+        const checked = hosts.length === this.replicas().length && hosts.every((h) => !h.pendingActiveHealthCheck);
+        return checked && hosts.every((h) => h.healthy || !passing.has(h.address)) ? hosts : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+  }
+
+  private async hotRestart(policy: PolicyChoice, discovery: Discovery): Promise<void> {
+    if (this.listenerPortValue === undefined || this.adminUrlValue === undefined) throw new Error('the stack is not started');
+    const ports = { listener: this.listenerPortValue, admin: Number(new URL(this.adminUrlValue).port) };
     // Derived before anything starts: a choice or a base config that cannot be derived leaves Envoy alone.
-    const config = this.envoyConfig(policy, ports);
+    const config = this.envoyConfig(policy, ports, discovery);
     // Health is each Envoy process's own memory; what passed its checks before must pass the new one's.
     const passing = new Set((await this.hosts().catch(() => [])).filter((h) => h.healthy).map((h) => h.address));
     const previous = this.envoy;
@@ -265,8 +358,9 @@ export class LocalStack {
     this.superviseEnvoy(next);
     this.envoyEpoch += 1;
     this.policy = policy;
+    this.discoveryValue = discovery;
     await pollUntil(
-      `Envoy (${policy.policy}) to health-check every replica again`,
+      `Envoy (${policy.policy}, ${discovery}) to health-check every replica again`,
       async () => {
         const hosts = await this.hosts();
         const checked = hosts.length === this.replicas().length && hosts.every((h) => !h.pendingActiveHealthCheck);
@@ -337,6 +431,7 @@ export class LocalStack {
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all([
+      this.xds.stop(),
       this.prometheus?.stop(),
       this.envoy?.stop('SIGTERM', 3000),
       this.drainingEnvoy?.stop('SIGTERM', 3000),
@@ -354,6 +449,7 @@ export class LocalStack {
     this.prometheus?.killNow();
     this.envoy?.signal('SIGKILL');
     this.drainingEnvoy?.signal('SIGKILL');
+    void this.xds.stop();
     for (const replica of this.live.values()) replica.process.signal('SIGKILL');
     // Synchronous, for exit handlers: a second Ctrl-C must not leave the work folder behind either.
     rmSync(this.workDir, { recursive: true, force: true });
@@ -376,7 +472,7 @@ export class LocalStack {
       if (this.stopping || this.envoy !== envoy || this.listenerPortValue === undefined || this.adminUrlValue === undefined) return;
       const ports = { listener: this.listenerPortValue, admin: Number(new URL(this.adminUrlValue).port) };
       try {
-        const restarted = await this.startEnvoy(this.envoyConfig(this.policy, ports), 0);
+        const restarted = await this.startEnvoy(this.envoyConfig(this.policy, ports, this.discoveryValue), 0);
         this.envoy = restarted;
         this.envoyEpoch = 0;
         this.envoyStatusValue = { ...this.envoyStatusValue, state: 'running' };
@@ -397,6 +493,8 @@ export class LocalStack {
 
   private async stopReplica(name: string, signal: NodeJS.Signals, graceMs = 15_000): Promise<number | NodeJS.Signals> {
     const replica = this.replica(name);
+    // Pushed before the signal: under xDS Envoy and proxyless clients stop routing to it before it starts to drain.
+    if (signal === 'SIGTERM' && replica.readyAt !== undefined) this.xds.setEndpoint({ ...this.endpointOf(replica), health: 'DRAINING' });
     return replica.process.stop(signal, graceMs);
   }
 
@@ -446,16 +544,33 @@ export class LocalStack {
     void child.exited.then(() => {
       if (this.live.get(index) === replica) this.live.delete(index);
       this.publishDns();
+      if (!this.live.has(index)) this.xds.removeEndpoint(name);
     });
     const match = await listening;
     replica.readyAt = Date.now();
     replica.controlPort = Number(match[4]);
     replica.metricsPort = Number(match[6]);
+    // Unlike DNS, the control plane publishes a replica the moment it listens: that is the push.
+    if (child.running) this.xds.setEndpoint(this.endpointOf(replica));
     return replica;
   }
 
-  /** Envoy's local config for a policy: the policy is derived first, then the local overrides, as designed. */
-  private envoyConfig(policy: PolicyChoice, ports: { listener: number; admin: number }): string {
+  private endpointOf(replica: LocalReplica): { name: string; address: string; port: number; health: 'HEALTHY' } {
+    return { name: replica.name, address: replica.address, port: replica.port, health: 'HEALTHY' };
+  }
+
+  /**
+   * Envoy's local config for a policy and a discovery: the policy is derived first, then the local overrides, then
+   * (xds) the cluster and routes are handed to the control plane.
+   */
+  private envoyConfig(policy: PolicyChoice, ports: { listener: number; admin: number }, discovery: Discovery): string {
+    const local = this.localEnvoyConfig(policy, ports);
+    if (discovery === 'dns') return local;
+    const [address, port] = this.xdsAddress.split(':');
+    return deriveXdsEnvoyConfig(local, { controlPlaneAddress: address ?? '', controlPlanePort: Number(port), nodeId: 'envoy-local' });
+  }
+
+  private localEnvoyConfig(policy: PolicyChoice, ports: { listener: number; admin: number }): string {
     return deriveLocalEnvoyConfig(derivePolicyConfig(readFileSync(envoyYamlPath, 'utf8'), policy), {
       bindAddress: this.options.bindAddress,
       listenerPort: ports.listener,

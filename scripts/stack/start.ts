@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { commandLine, integerIn, messageOf } from '../cli/command-line.js';
 import { requireEnvoy, type EnvoyBinary, projectRoot } from '../envoy/index.js';
 import { requirePrometheus, type PrometheusBinary } from '../observability/index.js';
@@ -28,7 +28,17 @@ const program = commandLine(PROGRAM)
   .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning')
   // LAB_PROMETHEUS=1 says the same: how `lab up --prometheus` asks the local system it starts for one.
   .addOption(new Option('--prometheus', "run Prometheus too (Debian's prometheus on PATH), scraping every replica and Envoy").env('LAB_PROMETHEUS'))
-  .option('--prometheus-port <port>', "Prometheus's UI and API on 127.0.0.1", integerIn(1, 65535, '--prometheus-port'), 9090);
+  .option('--prometheus-port <port>', "Prometheus's UI and API on 127.0.0.1", integerIn(1, 65535, '--prometheus-port'), 9090)
+  // LAB_DISCOVERY says the same: how `lab up --discovery xds` asks the local system it starts.
+  .addOption(
+    new Option('--discovery <how>', 'how Envoy finds the replicas: dns (STRICT_DNS polling, envoy.yaml as is) or xds (EDS pushed by the control plane)')
+      .argParser((value: string) => {
+        if (value !== 'dns' && value !== 'xds') throw new InvalidArgumentError(`--discovery must be dns or xds, got "${value}"`);
+        return value;
+      })
+      .default('dns')
+      .env('LAB_DISCOVERY'),
+  );
 
 program.parse();
 const options = program.opts<{
@@ -41,6 +51,7 @@ const options = program.opts<{
   envoyLogLevel: string;
   prometheus?: boolean;
   prometheusPort: number;
+  discovery: 'dns' | 'xds';
 }>();
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'] as const;
@@ -104,6 +115,7 @@ const stack = new LocalStack({
   ...(prometheus ? { prometheus: { binary: prometheus.prometheus, port: options.prometheusPort } } : {}),
   replicaAddressPrefix: '127.0.0',
   envoyLogLevel: options.envoyLogLevel as EnvoyLogLevel,
+  discovery: options.discovery,
   // Prefix every line with its source, as `docker compose up` does.
   onLine: (source, line) => console.log(`${source.padEnd(14)} | ${line}`),
   // The state file names every child, so `lab down` can find leftovers should this process ever die unannounced.
@@ -149,7 +161,7 @@ process.on('exit', () => {
   stack.killNow();
 });
 
-say(`Envoy ${envoy.version} (${envoy.source}), ${options.replicas} replicas on 127.0.0.2-${options.replicas + 1}:${options.serverPort}`);
+say(`Envoy ${envoy.version} (${envoy.source}), ${options.replicas} replicas on 127.0.0.2-${options.replicas + 1}:${options.serverPort}, discovery ${options.discovery}`);
 if (prometheus) say(`Prometheus ${prometheus.version} (${prometheus.source}: ${prometheus.prometheus})`);
 try {
   await stack.start();
@@ -164,7 +176,7 @@ writeStateFile(stateFile, state);
 const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
 say(
   `ready in ${seconds}s: Envoy reports ${options.replicas}/${options.replicas} replicas healthy; ` +
-    `gRPC ${stack.envoyTarget}, admin ${stack.adminUrl}/clusters` +
+    `gRPC ${stack.envoyTarget}, admin ${stack.adminUrl}/clusters, xDS ${stack.xdsAddress} (xds:///grpc-server)` +
     (stack.prometheusUrl ? `, Prometheus ${stack.prometheusUrl}/targets` : ''),
 );
 

@@ -10,6 +10,7 @@ import { createDockerDriver, type DockerDriver } from '../../scripts/drivers/doc
 import { CLUSTER_NAME } from '../../scripts/envoy/config.js';
 import { freePort } from '../../scripts/stack/free-port.js';
 import { pollUntil } from '../../scripts/stack/poll-until.js';
+import { controlPlaneStatePath, readControlPlaneState } from '../../scripts/xds/index.js';
 
 /** A started Compose project of this repository under a name of its own. */
 export class ComposeProject {
@@ -70,6 +71,9 @@ export class ComposeProject {
    */
   async down(): Promise<void> {
     await this.#run(['--profile', 'observability', 'down', '--timeout', '1', '--remove-orphans', '--rmi', 'local']);
+    // A control plane the lab started for it (`lab discovery xds`) leaves with the network; this makes sure of it.
+    const controlPlane = readControlPlaneState(controlPlaneStatePath(this.name, this.env));
+    if (controlPlane) process.kill(controlPlane.pid, 'SIGTERM');
   }
 
   /** Resolves with Envoy's hosts once it sees exactly `count`, all healthy. */

@@ -160,3 +160,19 @@ test('lab experiment with a report file it cannot write: one line and exit 2 bef
   expect(result.stdout.some((line) => line.startsWith('experiment '))).toBe(false);
   expect(Date.now() - started).toBeLessThan(15_000);
 });
+
+test('lab discovery (CLI): shows DNS, switches to xDS and back with a hot restart, and refuses a bad word in one line', async () => {
+  const shown = await lab('discovery');
+  expect(shown.code, shown.stderr.join('\n')).toBe(0);
+  expect(shown.stdout.at(-1)).toBe('discovery dns (Envoy polls DNS every second)');
+  const toXds = await lab('discovery', 'xds');
+  expect(toXds.code, toXds.stderr.join('\n')).toBe(0);
+  expect(toXds.stdout.at(-1)).toMatch(/^discovery xds \(control plane: \d+ responses, \d+ pushed, 0 NACKs, \d+ ms CPU\)$/);
+  expect(await driver().discovery()).toBe('xds');
+  const back = await lab('discovery', 'dns');
+  expect(back.code, back.stderr.join('\n')).toBe(0);
+  expect(await driver().discovery()).toBe('dns');
+  const bad = await lab('discovery', 'consul');
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toEqual(['lab: discovery must be one of dns, xds, got "consul"']);
+}, 60_000);

@@ -12,6 +12,7 @@ import { projectRoot } from '../../scripts/envoy/paths.js';
 import { isLocalStackChild, readStateFile } from '../../scripts/stack/state-file.js';
 import { LocalDriver } from '../../scripts/drivers/local-driver.js';
 import { envoyForTests } from '../helpers/envoy-for-tests.js';
+import { runLoad } from '../../client/src/index.js';
 
 let start: ManagedProcess | undefined;
 
@@ -179,3 +180,34 @@ test('--prometheus without a usable Prometheus is one line saying how to get one
   expect(await start.exited).toBe(1);
   expect(stderr).toEqual(['npm start: PROMETHEUS_BIN=/nonexistent/prometheus is not an executable file']);
 });
+
+test('npm start -- --discovery xds: Envoy takes the replicas over EDS; scale-up, SIGKILL and a drain under load cost no call', async () => {
+  const envoy = await envoyForTests();
+  const [port, adminPort, serverPort] = [await freePort(), await freePort(), await freePort()];
+  const stateFile = path.join(mkdtempSync(path.join(tmpdir(), 'npm-start-xds-')), 'local-stack.json');
+  const run = startCommand(
+    ['--discovery', 'xds', '--no-client', '--replicas', '3', '--port', String(port), '--admin-port', String(adminPort), '--server-port', String(serverPort)],
+    { ENVOY_BIN: envoy.path, LAB_STATE_FILE: stateFile },
+  );
+  start = run;
+  const lines: string[] = [];
+  run.onLine((line) => lines.push(line));
+  await run.waitForLine(/ready in [\d.]+s: Envoy reports 3\/3 replicas healthy.* xDS 127\.0\.0\.1:\d+ \(xds:\/\/\/grpc-server\)/, 30_000);
+  const driver = new LocalDriver({ stateFile });
+  expect(await driver.discovery()).toBe('xds');
+  const abort = new AbortController();
+  const load = runLoad({ target: `127.0.0.1:${port}`, rate: 100, untilStopped: true, concurrency: 50 }, { signal: abort.signal });
+  try {
+    await driver.scale(4);
+    await driver.kill('grpc-server-1');
+    await driver.stop('grpc-server-2');
+  } finally {
+    abort.abort();
+  }
+  const report = await load;
+  expect(report.failed, `${JSON.stringify(report.failedByCode)}\n${lines.slice(-40).join('\n')}`).toBe(0);
+  expect(report.ok).toBeGreaterThan(100);
+  expect(lines.some((line) => /xds +\| .*endpoint grpc-server-2 .* DRAINING/.test(line)), 'DRAINING pushed before the stop').toBe(true);
+  run.signal('SIGTERM');
+  expect(await run.exited).toBe(0);
+}, 90_000);

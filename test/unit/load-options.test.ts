@@ -30,6 +30,7 @@ describe('load CLI options', () => {
         workers: 1,
         name: 'load',
         balancing: 'pick_first',
+        xdsBootstrap: null,
       },
     });
   });
@@ -57,6 +58,7 @@ describe('load CLI options', () => {
       workers: 2,
       name: 'bob',
       balancing: 'round_robin',
+      xdsBootstrap: null,
     });
   });
 
@@ -164,5 +166,23 @@ describe('planLoad (library options)', () => {
 
   it('accepts metadata as a record', () => {
     expect(planLoad({ metadata: { 'X-Tenant': 'blue' } }).metadata).toEqual([['x-tenant', 'blue']]);
+  });
+});
+
+describe('proxyless targets (xds:///name)', () => {
+  const bootstrap = JSON.stringify({ xds_servers: [{ server_uri: '127.0.0.1:18000', channel_creds: [{ type: 'insecure' }] }], node: { id: 'n' } });
+
+  it('takes xds:///name with a bootstrap, and leaves the balancing to the control plane', () => {
+    const plan = planLoad({ target: 'xds:///grpc-server', xdsBootstrap: bootstrap });
+    expect(plan.target).toBe('xds:///grpc-server');
+    expect(plan.xdsBootstrap).toBe(bootstrap);
+  });
+
+  it('refuses what cannot work, in one line', () => {
+    expect(() => planLoad({ target: 'xds://authority/grpc-server' })).toThrow('--target must be xds:///name for proxyless gRPC, got "xds://authority/grpc-server"');
+    expect(() => planLoad({ target: 'xds:///grpc-server', balancing: 'round_robin' })).toThrow(/--balancing does not apply to an xds:\/\/\/ target/);
+    expect(() => planLoad({ target: 'xds:///grpc-server', xdsBootstrap: '{' })).toThrow('the xDS bootstrap is not JSON');
+    expect(() => planLoad({ target: 'xds:///grpc-server', xdsBootstrap: '{}' })).toThrow('the xDS bootstrap names no xds_servers');
+    expect(() => planLoad({ target: '127.0.0.1:5000', xdsBootstrap: bootstrap })).toThrow('an xDS bootstrap applies only to an xds:///name target');
   });
 });

@@ -11,6 +11,7 @@ import { setMaxListeners } from 'node:events';
 import { Metadata } from '@grpc/grpc-js';
 import { callGreeter, createGreeterClient, unexpectedFailure, type CallResult } from '../greeter-call.js';
 import type { LoadLimit, LoadPlan } from './load-options.js';
+import { isXdsTarget, xdsChannelOptions } from '../xds-target.js';
 import { LoadTally, type TallyData } from './load-tally.js';
 
 /** One worker's part of a run: its own channel, its share of the concurrency and of the calls. */
@@ -29,6 +30,7 @@ export interface ShardPlan {
   metadata: Array<[string, string]>;
   name: string;
   balancing: LoadPlan['balancing'];
+  xdsBootstrap: LoadPlan['xdsBootstrap'];
 }
 
 /** Makes one call carrying `key` (the key header value, if any); must settle, as CANCELLED soon after `signal` aborts. */
@@ -247,8 +249,11 @@ function withoutListenerLimit(controller: AbortController): AbortController {
 
 /** A LoadLoop for `shard` calling over its own channel, which is closed once the loop has finished. */
 export function loopOnChannel(shard: ShardPlan, events: LoopEvents = {}): LoadLoop {
-  const balancing = { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [shard.balancing]: {} }] }) };
-  const client = createGreeterClient(shard.target, balancing);
+  // An xds:/// target takes its balancing from the control plane; any other, the shard's own.
+  const options = isXdsTarget(shard.target)
+    ? xdsChannelOptions(shard.xdsBootstrap ?? undefined)
+    : { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ [shard.balancing]: {} }] }) };
+  const client = createGreeterClient(shard.target, options);
   const base = metadataOf(shard.metadata);
   const loop = new LoadLoop(shard, (key, signal) => {
     let metadata = base;

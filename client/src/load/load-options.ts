@@ -5,6 +5,8 @@
  * reject the same things with the same words.
  */
 
+import { checkXdsBootstrap, isXdsTarget } from '../xds-target.js';
+
 /** What a load run should do, as a library caller or the CLI states it; every field but `target` has a default. */
 export interface LoadOptions {
   /** gRPC target host:port (the CLI also reads ENVOY_ADDRESS); default localhost:5000. */
@@ -42,6 +44,11 @@ export interface LoadOptions {
    * Only matters for a target with several addresses (dns:///name, ipv4:a,b,c); default pick_first.
    */
   balancing?: Balancing;
+  /**
+   * For an xds:///name target: the xDS bootstrap (JSON: the control plane and this client's node), per channel.
+   * Left out, grpc-js-xds reads GRPC_XDS_BOOTSTRAP or GRPC_XDS_BOOTSTRAP_CONFIG.
+   */
+  xdsBootstrap?: string;
 }
 
 /** Client-side balancing of one channel over the addresses its target resolves to. */
@@ -66,6 +73,8 @@ export interface LoadPlan {
   workers: number;
   name: string;
   balancing: Balancing;
+  /** The xDS bootstrap of an xds:/// target's channels; null = grpc-js-xds reads its environment variables. */
+  xdsBootstrap: string | null;
 }
 
 /** A user mistake in the options: the CLI prints the one-line message and exits 2; runLoad rejects with it. */
@@ -140,7 +149,23 @@ export function planLoad(options: LoadOptions): LoadPlan {
   if (!BALANCINGS.includes(balancing)) {
     throw new LoadOptionsError(`--balancing must be one of ${BALANCINGS.join(', ')}, got ${JSON.stringify(balancing)}`);
   }
-  return { target, concurrency, rate, catchUp: options.catchUp ?? true, limit, deadlineMs, metadata, keys, workers, name, balancing };
+  const xdsBootstrap = checkXdsOptions(target, options);
+  return { target, concurrency, rate, catchUp: options.catchUp ?? true, limit, deadlineMs, metadata, keys, workers, name, balancing, xdsBootstrap };
+}
+
+/** An xds:/// target balances as its control plane says, and only it takes a bootstrap. */
+function checkXdsOptions(target: string, options: LoadOptions): string | null {
+  if (!isXdsTarget(target)) {
+    if (options.xdsBootstrap !== undefined) throw new LoadOptionsError('an xDS bootstrap applies only to an xds:///name target');
+    return null;
+  }
+  if (options.balancing !== undefined) {
+    throw new LoadOptionsError('--balancing does not apply to an xds:/// target: the control plane sends the balancing policy');
+  }
+  if (options.xdsBootstrap === undefined) return null;
+  const problem = checkXdsBootstrap(options.xdsBootstrap);
+  if (problem) throw new LoadOptionsError(problem);
+  return options.xdsBootstrap;
 }
 
 /** The run's limit from durationS, count and untilStopped, at most one of which may be given. */
@@ -160,10 +185,18 @@ function checkLimit(options: LoadOptions): LoadLimit {
 }
 
 /**
- * Checks a gRPC target: host:port, optionally behind a dns: scheme (dns:host:port, dns:///host:port), or a list of
- * addresses (ipv4:a:port,b:port) for client-side balancing; `source` names it in the error.
+ * Checks a gRPC target: host:port, optionally behind a dns: scheme (dns:host:port, dns:///host:port), a list of
+ * addresses (ipv4:a:port,b:port) for client-side balancing, or xds:///name for proxyless gRPC through a control
+ * plane; `source` names it in the error.
  */
 export function checkTarget(target: string, source: string): string {
+  if (isXdsTarget(target)) {
+    // xds:///name (the control plane's listener name); an authority (xds://authority/name) needs federation, left out.
+    if (!/^xds:\/\/\/[A-Za-z0-9._-]+(:\d+)?$/.test(target)) {
+      throw new LoadOptionsError(`${source} must be xds:///name for proxyless gRPC, got ${JSON.stringify(target)}`);
+    }
+    return target;
+  }
   const addresses = /^ipv4:/.test(target) ? target.slice('ipv4:'.length).split(',') : [target.replace(/^(dns|ipv6):(\/\/[^/]*\/)?/, '')];
   for (const address of addresses) {
     const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d+)$/.exec(address);

@@ -53,6 +53,7 @@ export function splitPlan(plan: LoadPlan): ShardPlan[] {
       metadata: plan.metadata,
       name: plan.name,
       balancing: plan.balancing,
+      xdsBootstrap: plan.xdsBootstrap,
     });
   }
   return shards;
