@@ -76,7 +76,7 @@ describe('docker compose --profile observability: Prometheus', () => {
     expect(active.filter((t) => t.labels.job === 'grpc-server').every((t) => t.scrapeUrl.endsWith(':9464/metrics'))).toBe(true);
   }, 90_000);
 
-  test('is published on 127.0.0.1 only, runs as nobody, and the stats listener passes on GET /stats/prometheus alone', async () => {
+  test('is published on 127.0.0.1 only, runs as nobody, and scrapes Envoy through the admin read-only mirror, which refuses every POST', async () => {
     const docker = new Docker();
     const [container] = await docker.listContainers({
       filters: { label: [`com.docker.compose.project=${project.name}`, 'com.docker.compose.service=prometheus'] },
@@ -85,13 +85,14 @@ describe('docker compose --profile observability: Prometheus', () => {
     expect(published.map((p) => [p.IP, p.PrivatePort])).toEqual([['127.0.0.1', 9090]]);
     const inspected = await docker.getContainer(container!.Id).inspect();
     expect(inspected.Config.User).toBe('65534:65534');
-    // From a replica, over the Compose network: what the listener answers Prometheus, and what it refuses.
+    // From a replica, over the Compose network: the mirror answers read-only pages and refuses the mutating
+    // endpoints (quitquitquit) and any other POST with 405.
     const probe = [
       "const ask = (path, method = 'GET') => fetch('http://envoy:9902' + path, { method }).then((r) => r.status);",
       "Promise.all([ask('/stats/prometheus'), ask('/clusters'), ask('/quitquitquit', 'POST'), ask('/stats/prometheus', 'POST')])",
       '.then((codes) => console.log(codes.join(" ")));',
     ].join('');
     const { stdout } = await project.compose('exec', '-T', 'grpc-server', 'node', '-e', probe);
-    expect(stdout.trim()).toBe('200 404 404 404');
+    expect(stdout.trim()).toBe('200 200 405 405');
   }, 60_000);
 });
