@@ -12,7 +12,7 @@ import { watch } from './watch.js';
 import { reportFileFor, writeReportFile } from './report-file.js';
 import { startDashboard } from './dashboard/server.js';
 import { type FaultStateView, parseCodeArg, parseHealthArg, parseLatencyArg, parseRateArg, UsageError } from '../../server/src/index.js';
-import { DISCOVERIES, MAX_REPLICAS, type Discovery } from '../stack/index.js';
+import { DISCOVERIES, MAX_REPLICAS, StateFileError, type Discovery } from '../stack/index.js';
 
 
 const PROGRAM = 'lab';
@@ -314,9 +314,9 @@ program.hook('preAction', (thisCommand) => {
 try {
   await program.parseAsync();
 } catch (error) {
-  if (error instanceof LabError || error instanceof PolicyChoiceError) {
+  if (error instanceof LabError || error instanceof PolicyChoiceError || error instanceof StateFileError) {
     console.error(`${PROGRAM}: ${error.message}`);
-    process.exit(error instanceof LabError ? error.exitCode : 2);
+    process.exit(error instanceof LabError ? error.exitCode : error instanceof StateFileError ? 1 : 2);
   }
   // Not a user mistake: keep the stack, it is the only clue to a bug.
   console.error(`${PROGRAM}: unexpected error`, error);

@@ -228,12 +228,18 @@ function replicaEnvOf(body: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(entries) as Record<string, string>;
 }
 
+const MAX_BODY_CHARS = 16_384;
+
 async function readJson(request: http.IncomingMessage): Promise<Record<string, unknown>> {
   let text = '';
+  let tooLarge = false;
+  // Read to the end even past the limit: leaving in the middle destroys the request, and with it the keep-alive
+  // connection the caller sends its next request on (which then waits for an answer that never comes).
   for await (const chunk of request) {
-    text += String(chunk);
-    if (text.length > 16_384) throw new BadRequest('request body too large', 413);
+    if (!tooLarge) text += String(chunk);
+    tooLarge ||= text.length > MAX_BODY_CHARS;
   }
+  if (tooLarge) throw new BadRequest(`request body larger than ${MAX_BODY_CHARS} characters`, 413);
   if (text.trim() === '') return {};
   try {
     const parsed: unknown = JSON.parse(text);

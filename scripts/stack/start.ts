@@ -80,7 +80,13 @@ async function assertPortFree(host: string, port: number, flag: string): Promise
   });
 }
 
-const running = readStateFile(stateFilePath());
+const running = (() => {
+  try {
+    return readStateFile(stateFilePath());
+  } catch (error) {
+    return fail(messageOf(error), 1);
+  }
+})();
 if (running) fail(`a local lab system already runs (pid ${running.pid}); stop it first, or set LAB_STATE_FILE for a second one`, 1);
 await assertPortFree('127.0.0.1', options.port, '--port');
 await assertPortFree('127.0.0.1', options.adminPort, '--admin-port');

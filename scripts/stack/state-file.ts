@@ -30,30 +30,51 @@ export function writeStateFile(file: string, state: StackStateFile): void {
   renameSync(temporary, file);
 }
 
+/** A state file that is there but is not one: the user points LAB_STATE_FILE at it, so say so, never guess. */
+export class StateFileError extends Error {
+  override name = 'StateFileError';
+}
+
+/**
+ * What the state file says, or undefined when there is no file (no system started with it). A file that cannot be
+ * read or is not a state file is an error, not "nothing runs": treating it as absent would let `lab down` report
+ * success while a system runs, or a second `npm start` overwrite what the first wrote.
+ */
+function readState(file: string): StackStateFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StateFileError(`cannot read the state file ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}); set LAB_STATE_FILE to a file path`);
+  }
+  let state: unknown;
+  try {
+    state = JSON.parse(text);
+  } catch {
+    state = undefined;
+  }
+  if (!wellFormed(state)) {
+    throw new StateFileError(`${file} is not a lab state file; remove it, or set LAB_STATE_FILE to another path`);
+  }
+  return state;
+}
+
 /** The state of a running system, or undefined when the file is missing or its owner is gone (a stale file). */
 export function readStateFile(file: string): StackStateFile | undefined {
-  let state: StackStateFile;
-  try {
-    state = JSON.parse(readFileSync(file, 'utf8')) as StackStateFile;
-  } catch {
-    return undefined;
-  }
-  if (!wellFormed(state) || !isAlive(state.pid)) return undefined;
-  return state;
+  const state = readState(file);
+  return state !== undefined && isAlive(state.pid) ? state : undefined;
 }
 
 /** A state file whose `npm start` is gone (killed, crashed): what it last said, or undefined when there is none. */
 export function readStaleStateFile(file: string): StackStateFile | undefined {
-  let state: StackStateFile;
-  try {
-    state = JSON.parse(readFileSync(file, 'utf8')) as StackStateFile;
-  } catch {
-    return undefined;
-  }
-  return wellFormed(state) && !isAlive(state.pid) ? state : undefined;
+  const state = readState(file);
+  return state !== undefined && !isAlive(state.pid) ? state : undefined;
 }
 
-function wellFormed(state: StackStateFile): boolean {
+function wellFormed(value: unknown): value is StackStateFile {
+  if (value === null || typeof value !== 'object') return false;
+  const state = value as Partial<StackStateFile>;
   return typeof state.pid === 'number' && typeof state.controlUrl === 'string' && typeof state.token === 'string' && Array.isArray(state.processes);
 }
 
