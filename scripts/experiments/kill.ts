@@ -33,7 +33,7 @@ export const killExperiment: Experiment = {
     const after = await t.loadFor(afterS, { rate: RATE });
     const gone = await watch.gone(victim.host, WATCH_LIMIT_MS);
 
-    await t.noFailedCalls();
+    await t.noFailedCalls('failed calls', { kills: 1 });
     t.atMost('out of rotation after the kill', out?.ms, OUT_OF_ROTATION_BOUND_MS, 'ms');
     t.figure('gone from /clusters after the kill', gone, 'ms');
     t.figure('retries', await retries.since(), '');
