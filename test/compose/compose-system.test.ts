@@ -108,12 +108,15 @@ describe('docker compose up --build --scale grpc-server=3', () => {
     }
   });
 
-  test("the admin answers on 127.0.0.1 only; gRPC also on the host's other addresses", async () => {
+  test("the admin answers on 127.0.0.1 only, read-only; gRPC also on the host's other addresses", async () => {
     const envoy = (await docker.listContainers({
       filters: { label: [`com.docker.compose.project=${project.name}`, 'com.docker.compose.service=envoy'] },
     }))[0];
     const bindings = envoy?.Ports.filter((p) => p.PublicPort !== undefined) ?? [];
-    expect(bindings.find((p) => p.PrivatePort === 9901)?.IP).toBe('127.0.0.1');
+    // What the host publishes is the admin's read-only mirror (9902); the admin itself is on the container's loopback.
+    expect(bindings.find((p) => p.PrivatePort === 9902)?.IP).toBe('127.0.0.1');
+    expect(bindings.some((p) => p.PrivatePort === 9901)).toBe(false);
+    expect((await fetch(`${project.adminUrl}/quitquitquit`, { method: 'POST' })).status).toBe(405);
     // The project network's gateway is this host's address on that bridge: not loopback.
     const network = await docker.getNetwork(`${project.name}_default`).inspect();
     const gateway = (network.IPAM?.Config?.[0] as { Gateway?: string } | undefined)?.Gateway;
