@@ -54,7 +54,7 @@ export function perCallMs(phase: Phase): { envoy: number; replicas: number; supe
 export function percentilesOf(values: number[]): Percentiles | null {
   if (values.length === 0) return null;
   const sorted = Float64Array.from(values).sort();
-  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p * sorted.length) / 100 - 1e-9) - 1)] ?? Number.NaN;
   return { p50: at(50), p99: at(99), p99_9: at(99.9) };
 }
 
