@@ -50,6 +50,8 @@ export interface LocalStackOptions {
   onProcesses?: (pids: number[]) => void;
   /** How Envoy discovers the replicas at start (default dns, envoy.yaml as is); see setDiscovery. */
   discovery?: Discovery;
+  /** Share of OK calls Envoy's access log keeps, 0 to 100 (failed and retried calls always); default envoy.yaml's 100. */
+  accessLogOkPercent?: number;
 }
 
 /** What the stack knows of its Envoy: serving, or about to start again after it died; how often it died. */
@@ -86,8 +88,8 @@ const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+
  * integration tests both drive it, so what the tests prove is what users run.
  */
 export class LocalStack {
-  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy' | 'controlToken' | 'onProcesses' | 'prometheus' | 'discovery'>> &
-    Pick<LocalStackOptions, 'onLine' | 'serverEnv' | 'onProcesses' | 'prometheus'>;
+  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy' | 'controlToken' | 'onProcesses' | 'prometheus' | 'discovery' | 'accessLogOkPercent'>> &
+    Pick<LocalStackOptions, 'onLine' | 'serverEnv' | 'onProcesses' | 'prometheus' | 'accessLogOkPercent'>;
   private readonly workDir = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-'));
   private readonly live = new Map<number, LocalReplica>();
   private dns: DnsResponder | undefined;
@@ -578,6 +580,7 @@ export class LocalStack {
       upstreamPort: this.replicaPortValue ?? 0,
       dnsAddress: this.options.bindAddress,
       dnsPort: this.dnsPort ?? 0,
+      ...(this.options.accessLogOkPercent === undefined ? {} : { accessLogOkPercent: this.options.accessLogOkPercent }),
     });
   }
 
