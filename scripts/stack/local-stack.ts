@@ -8,6 +8,7 @@ import { ManagedProcess } from './managed-process.js';
 import { PollAborted, pollUntil } from './poll-until.js';
 import { freePort } from './free-port.js';
 import { LocalPrometheus, type ScrapedReplica } from './local-prometheus.js';
+import { COMPILED_SERVER_ENTRY, ensureCompiled } from './compiled-entries.js';
 import { ControlClient, newControlToken } from '../../server/src/index.js';
 import { deriveXdsEnvoyConfig } from '../envoy/index.js';
 import { servedConfigFor, XdsControlPlane, type ControlPlaneStatus } from '../xds/index.js';
@@ -79,7 +80,7 @@ export interface LocalReplica {
   readyAt?: number;
 }
 
-const SERVER_ENTRY = path.join('server', 'src', 'main.ts');
+// Compiled JavaScript, as in the image (built on demand: see compiled-entries.ts).
 const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+):(\d+).*metrics"?[=:]"?([\d.]+):(\d+)/;
 
 /**
@@ -267,6 +268,7 @@ export class LocalStack {
 
   /** Starts DNS, the replicas, then Envoy; resolves when Envoy's admin reports it is live (not yet that hosts are healthy). */
   async start(): Promise<void> {
+    ensureCompiled((line) => this.say(line));
     const dnsName = serviceNameOf(readFileSync(envoyYamlPath, 'utf8'));
     this.dns = new DnsResponder(dnsName);
     this.dnsPort = await this.dns.listen(this.options.bindAddress, 0);
@@ -519,7 +521,7 @@ export class LocalStack {
     const name = `grpc-server-${index}`;
     const address = `${this.options.replicaAddressPrefix}.${index + 1}`;
     const port = this.replicaPortValue ?? 0;
-    const child = new ManagedProcess(process.execPath, ['--import', 'tsx', SERVER_ENTRY], {
+    const child = new ManagedProcess(process.execPath, ['--enable-source-maps', COMPILED_SERVER_ENTRY], {
       cwd: projectRoot,
       env: {
         ...process.env,

@@ -4,12 +4,12 @@
 // live: `scale <n>` and `hosts` (Envoy's view of the replicas). With --prometheus, a real Prometheus scrapes it all.
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import path from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { commandLine, integerIn, messageOf } from '../cli/command-line.js';
 import { requireEnvoy, type EnvoyBinary, projectRoot } from '../envoy/index.js';
 import { requirePrometheus, type PrometheusBinary } from '../observability/index.js';
 import { LocalStack, MAX_REPLICAS } from './local-stack.js';
+import { COMPILED_CLIENT_ENTRY } from './compiled-entries.js';
 import { LinePrinter } from './line-printer.js';
 import { ManagedProcess, parentDeathSignalAvailable } from './managed-process.js';
 import { StackControlApi } from './control-api.js';
@@ -191,7 +191,8 @@ say(
 if (options.client) {
   client = new ManagedProcess(
     process.execPath,
-    ['--import', 'tsx', path.join('client', 'src', 'main.ts'), '--target', stack.envoyTarget, '--interval', String(options.interval)],
+    // Compiled, as in the image; LocalStack.start() has just built dist/ if it was missing or stale.
+    ['--enable-source-maps', COMPILED_CLIENT_ENTRY, '--target', stack.envoyTarget, '--interval', String(options.interval)],
     { cwd: projectRoot, env: process.env, dieWithParent: true },
   );
   client.onLine((line) => printer.print('grpc-client', line));
