@@ -30,10 +30,11 @@ const program = commandLine(PROGRAM)
   .option('--repeats <n>', 'repeats of every phase (medians and min–max are reported)', integerIn(1, 20, '--repeats'), 3)
   .option('--quick', 'one repeat of 1 s phases at 500 calls/s (what the tests run)')
   .option('--access-log-ok <percent>', "npm start --access-log-ok: share of OK calls in Envoy's access log", integerIn(0, 100, '--access-log-ok'), 100)
+  .option('--access-log-ok-vs <percent>', 'also measure Envoy at full speed with the access log at this share of OK calls (set live, paired)', integerIn(0, 100, '--access-log-ok-vs'))
   .option('--no-ghz', 'leave ghz out even when it is installed')
   .option('--out <dir>', 'where perf.md, perf.json and perf.html go', path.join(projectRoot, '.lab', 'perf'));
 program.parse();
-const options = program.opts<{ replicas: number; concurrency: number; rates: number[]; duration: number; repeats: number; quick?: boolean; accessLogOk: number; ghz: boolean; out: string }>();
+const options = program.opts<{ replicas: number; concurrency: number; rates: number[]; duration: number; repeats: number; quick?: boolean; accessLogOk: number; accessLogOkVs?: number; ghz: boolean; out: string }>();
 const say = (line: string): void => console.log(`${PROGRAM}: ${line}`);
 const plan = options.quick
   ? { concurrency: options.concurrency, rates: [500], durationS: 1, repeats: 1 }
@@ -59,7 +60,11 @@ let result: PerfResult;
 try {
   say(`ready in ${(sut.startMs / 1000).toFixed(1)} s; Envoy at ${sut.envoyTarget}, replicas at ${sut.replicaAddresses.join(', ')}`);
   const idle = new Map(sut.processes.map((p) => [p.name, rssMbOf(p.pid) ?? Number.NaN]));
-  const phases = await measure(sut, { ...plan, ...(ghz ? { ghz } : {}) }, say);
+  const phases = await measure(
+    sut,
+    { ...plan, accessLogOk: options.accessLogOk, ...(options.accessLogOkVs === undefined ? {} : { accessLogOkVs: options.accessLogOkVs }), ...(ghz ? { ghz } : {}) },
+    say,
+  );
   const memoryMb = sut.processes.map((p) => ({ name: p.name, idle: idle.get(p.name) ?? Number.NaN, afterLoad: rssMbOf(p.pid) ?? Number.NaN }));
   memoryMb.push({ name: 'load client (this process)', idle: Number.NaN, afterLoad: process.memoryUsage.rss() / 2 ** 20 });
   const cpu = cpus();

@@ -31,6 +31,8 @@ export interface Phase {
   route: Route;
   /** null: closed loop at the bench's concurrency; a number: calls/s, open loop. */
   rate: number | null;
+  /** A phase run with a setting changed live (e.g. "access log 5 %"); absent for the standard phases. */
+  variant?: string;
   figures: PathFigures;
   /** CPU of the system's processes during the phase, ms: Envoy (0 on the direct route), all replicas, npm start. */
   cpuMs: { envoy: number; replicas: number; supervisor: number };

@@ -41,7 +41,11 @@ export function markdownOf(result: PerfResult): string {
   const lines: string[] = [];
   const sections = [...new Set(result.rows.map((r) => r.section))];
   for (const section of sections) {
-    const [left, right] = section.startsWith('the load generator') ? ['load generator', 'ghz'] : ['through Envoy', 'direct (client round robin)'];
+    const [left, right] = section.startsWith('the load generator')
+      ? ['load generator', 'ghz']
+      : section.includes(' vs as started')
+        ? [section.split(' vs ')[0] ?? 'changed', 'as started']
+        : ['through Envoy', 'direct (client round robin)'];
     lines.push(`### ${section}`, '', `| figure | ${left} | ${right} | ratio or difference | target |`, '| --- | ---: | ---: | ---: | --- |');
     for (const row of result.rows.filter((r) => r.section === section)) {
       const target = row.target ? `${row.target.text}: ${row.target.met ? 'met' : '**not met**'}` : '';

@@ -14,7 +14,17 @@ export interface PerfPlan {
   repeats: number;
   /** Where ghz is; undefined: the load generator alone. */
   ghz?: string;
+  /**
+   * Also run the full-speed Envoy phase with the access log keeping this share of OK calls (set live through the
+   * admin's runtime, then set back), so the log's cost is measured on the same processes, minutes apart.
+   */
+  accessLogOkVs?: number;
+  /** The share npm start was started with (what the standard phases run). */
+  accessLogOk: number;
 }
+
+/** The variant name of the phases run with the access log at `percent`. */
+export const accessLogVariant = (percent: number): string => `access log ${percent} %`;
 
 /** Runs every phase of every repeat; `say` gets one line per phase. */
 export async function measure(sut: SystemUnderTest, plan: PerfPlan, say: (line: string) => void): Promise<Phase[]> {
@@ -32,6 +42,14 @@ export async function measure(sut: SystemUnderTest, plan: PerfPlan, say: (line: 
           say(`#${repeat} ${client} ${route} ${rate === null ? `max (c=${plan.concurrency})` : `${rate}/s`}: ${Math.round(phase.figures.callsPerS)} calls/s${latency}, ${phase.figures.failedCalls} failed`);
         }
       }
+    }
+    if (plan.accessLogOkVs !== undefined) {
+      // The same full-speed phase through Envoy, its access log changed live: the pair to compare with the one above.
+      await sut.setAccessLogOkPercent(plan.accessLogOkVs);
+      const phase = { ...(await measurePhase(sut, plan, repeat, 'load', 'envoy', null)), variant: accessLogVariant(plan.accessLogOkVs) };
+      await sut.setAccessLogOkPercent(plan.accessLogOk);
+      phases.push(phase);
+      say(`#${repeat} load envoy max, ${phase.variant}: ${Math.round(phase.figures.callsPerS)} calls/s, ${phase.figures.failedCalls} failed`);
     }
   }
   return phases;

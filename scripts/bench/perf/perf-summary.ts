@@ -18,8 +18,8 @@ export interface ComparedFigure {
 
 type Pick = (phase: Phase) => number;
 
-function phasesOf(phases: Phase[], client: Client, route: Route, rate: number | null): Phase[] {
-  return phases.filter((p) => p.client === client && p.route === route && p.rate === rate).sort((a, b) => a.repeat - b.repeat);
+function phasesOf(phases: Phase[], client: Client, route: Route, rate: number | null, variant?: string): Phase[] {
+  return phases.filter((p) => p.client === client && p.route === route && p.rate === rate && p.variant === variant).sort((a, b) => a.repeat - b.repeat);
 }
 
 /** Compares figure `pick` of two sets of phases, pair by pair (same repeat). */
@@ -80,6 +80,15 @@ export function summarise(phases: Phase[], rates: number[], replicas: number): C
         rows.push(compare(section, `${label} at ${rate} calls/s`, 'ms', envoy, direct, (p) => p.figures.latencyMs?.[key] ?? Number.NaN, 'difference', target));
       }
     }
+  }
+  for (const variant of [...new Set(phases.flatMap((p) => (p.variant ? [p.variant] : [])))]) {
+    const section = `${variant} vs as started (load generator, through Envoy, full speed)`;
+    const changed = phasesOf(phases, 'load', 'envoy', null, variant);
+    const standard = phasesOf(phases, 'load', 'envoy', null);
+    rows.push(compare(section, 'Envoy CPU per call', 'ms', changed, standard, (p) => perCallMs(p).envoy, 'ratio'));
+    rows.push(compare(section, 'npm start (supervisor) CPU per call', 'ms', changed, standard, (p) => perCallMs(p).supervisor, 'difference'));
+    rows.push(compare(section, 'CPU per call, Envoy + replicas', 'ms', changed, standard, (p) => perCallMs(p).system, 'ratio'));
+    rows.push(compare(section, 'throughput at full speed, calls/s', 'calls/s', changed, standard, (p) => p.figures.callsPerS, 'ratio'));
   }
   if (clients.includes('ghz')) {
     const section = 'the load generator vs ghz (through Envoy)';

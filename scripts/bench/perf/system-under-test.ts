@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../../envoy/index.js';
+import { ACCESS_LOG_OK_PERCENT_KEY, projectRoot } from '../../envoy/index.js';
 import { freePort, PollAborted, pollUntil, readStateFile } from '../../stack/index.js';
 import { commandOf } from './proc-usage.js';
 
@@ -21,6 +21,7 @@ export class SystemUnderTest {
     private readonly child: ChildProcess,
     private readonly dir: string,
     readonly envoyTarget: string,
+    private readonly adminUrl: string,
     /** host:port of every replica, for the direct path. */
     readonly replicaAddresses: string[],
     readonly processes: MeasuredProcess[],
@@ -61,12 +62,18 @@ export class SystemUnderTest {
         ...replicaPids.map(({ pid }, i) => ({ role: 'replica' as const, name: `grpc-server-${i + 1}`, pid })),
       ];
       const replicaAddresses = Array.from({ length: replicas }, (_, i) => `127.0.0.${i + 2}:${serverPort}`);
-      return new SystemUnderTest(child, dir, `127.0.0.1:${port}`, replicaAddresses, processes, startMs);
+      return new SystemUnderTest(child, dir, `127.0.0.1:${port}`, `http://127.0.0.1:${adminPort}`, replicaAddresses, processes, startMs);
     } catch (error) {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** Sets the share of OK calls Envoy's access log keeps, live, through the admin's runtime (envoy.yaml's filter). */
+  async setAccessLogOkPercent(percent: number): Promise<void> {
+    const response = await fetch(`${this.adminUrl}/runtime_modify?${ACCESS_LOG_OK_PERCENT_KEY}=${percent}`, { method: 'POST' });
+    if (!response.ok) throw new Error(`Envoy's admin refused the runtime change (${response.status}): ${(await response.text()).trim()}`);
   }
 
   /** Stops `npm start` (it stops every child) and removes its folder. */
