@@ -31,10 +31,11 @@ const program = commandLine(PROGRAM)
   .option('--quick', 'one repeat of 1 s phases at 500 calls/s (what the tests run)')
   .option('--access-log-ok <percent>', "npm start --access-log-ok: share of OK calls in Envoy's access log", integerIn(0, 100, '--access-log-ok'), 100)
   .option('--access-log-ok-vs <percent>', 'also measure Envoy at full speed with the access log at this share of OK calls (set live, paired)', integerIn(0, 100, '--access-log-ok-vs'))
+  .option('--envoy-workers <n>', "npm start --envoy-workers: Envoy's worker threads", integerIn(1, 16, '--envoy-workers'), 2)
   .option('--no-ghz', 'leave ghz out even when it is installed')
   .option('--out <dir>', 'where perf.md, perf.json and perf.html go', path.join(projectRoot, '.lab', 'perf'));
 program.parse();
-const options = program.opts<{ replicas: number; concurrency: number; rates: number[]; duration: number; repeats: number; quick?: boolean; accessLogOk: number; accessLogOkVs?: number; ghz: boolean; out: string }>();
+const options = program.opts<{ replicas: number; concurrency: number; rates: number[]; duration: number; repeats: number; quick?: boolean; accessLogOk: number; accessLogOkVs?: number; envoyWorkers: number; ghz: boolean; out: string }>();
 const say = (line: string): void => console.log(`${PROGRAM}: ${line}`);
 const plan = options.quick
   ? { concurrency: options.concurrency, rates: [500], durationS: 1, repeats: 1 }
@@ -52,7 +53,7 @@ if (!ghz) say(options.ghz ? 'ghz not found (npm run setup:ghz installs it into .
 
 const loadBefore = loadAverage();
 say(`starting npm start with ${options.replicas} replicas (load average ${loadBefore.join(' ')})`);
-const sut = await SystemUnderTest.start(options.replicas, ['--access-log-ok', String(options.accessLogOk)]).catch((error: unknown) => {
+const sut = await SystemUnderTest.start(options.replicas, ['--access-log-ok', String(options.accessLogOk), '--envoy-workers', String(options.envoyWorkers)]).catch((error: unknown) => {
   console.error(`${PROGRAM}: ${messageOf(error)}`);
   process.exit(1);
 });

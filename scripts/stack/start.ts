@@ -29,6 +29,7 @@ const program = commandLine(PROGRAM)
   .option('--no-client', 'leave the worker client out (call Envoy yourself)')
   .option('--interval <ms>', "the worker client's call interval", integerIn(1, 3_600_000, '--interval'), 1000)
   .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning')
+  .option('--envoy-workers <n>', "Envoy's worker threads (--concurrency); each keeps its own round robin", integerIn(1, 16, '--envoy-workers'), 2)
   .option('--access-log-ok <percent>', "share of OK calls in Envoy's access log (failed and retried calls: always)", integerIn(0, 100, '--access-log-ok'), 100)
   // LAB_PROMETHEUS=1 says the same: how `lab up --prometheus` asks the local system it starts for one.
   .addOption(new Option('--prometheus', "run Prometheus too (Debian's prometheus on PATH), scraping every replica and Envoy").env('LAB_PROMETHEUS'))
@@ -54,6 +55,7 @@ const options = program.opts<{
   interval: number;
   envoyLogLevel: string;
   accessLogOk: number;
+  envoyWorkers: number;
   prometheus?: boolean;
   prometheusPort: number;
   discovery: 'dns' | 'xds';
@@ -123,6 +125,7 @@ const stack = new LocalStack({
   envoyLogLevel: options.envoyLogLevel as EnvoyLogLevel,
   discovery: options.discovery,
   accessLogOkPercent: options.accessLogOk,
+  envoyConcurrency: options.envoyWorkers,
   // Prefix every line with its source, as `docker compose up` does.
   onLine: (source, line) => printer.print(source, line),
   // The state file names every child, so `lab down` can find leftovers should this process ever die unannounced.
