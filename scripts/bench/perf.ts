@@ -32,10 +32,11 @@ const program = commandLine(PROGRAM)
   .option('--access-log-ok <percent>', "npm start --access-log-ok: share of OK calls in Envoy's access log", integerIn(0, 100, '--access-log-ok'), 100)
   .option('--access-log-ok-vs <percent>', 'also measure Envoy at full speed with the access log at this share of OK calls (set live, paired)', integerIn(0, 100, '--access-log-ok-vs'))
   .option('--envoy-workers <n>', "npm start --envoy-workers: Envoy's worker threads", integerIn(1, 16, '--envoy-workers'), 2)
+  .option('--load-workers <n>', "the load generator's worker threads (npm run load --workers)", integerIn(1, 16, '--load-workers'), 1)
   .option('--no-ghz', 'leave ghz out even when it is installed')
   .option('--out <dir>', 'where perf.md, perf.json and perf.html go', path.join(projectRoot, '.lab', 'perf'));
 program.parse();
-const options = program.opts<{ replicas: number; concurrency: number; rates: number[]; duration: number; repeats: number; quick?: boolean; accessLogOk: number; accessLogOkVs?: number; envoyWorkers: number; ghz: boolean; out: string }>();
+const options = program.opts<{ replicas: number; concurrency: number; rates: number[]; duration: number; repeats: number; quick?: boolean; accessLogOk: number; accessLogOkVs?: number; envoyWorkers: number; loadWorkers: number; ghz: boolean; out: string }>();
 const say = (line: string): void => console.log(`${PROGRAM}: ${line}`);
 const plan = options.quick
   ? { concurrency: options.concurrency, rates: [500], durationS: 1, repeats: 1 }
@@ -63,7 +64,7 @@ try {
   const idle = new Map(sut.processes.map((p) => [p.name, rssMbOf(p.pid) ?? Number.NaN]));
   const phases = await measure(
     sut,
-    { ...plan, accessLogOk: options.accessLogOk, ...(options.accessLogOkVs === undefined ? {} : { accessLogOkVs: options.accessLogOkVs }), ...(ghz ? { ghz } : {}) },
+    { ...plan, accessLogOk: options.accessLogOk, loadWorkers: options.loadWorkers, ...(options.accessLogOkVs === undefined ? {} : { accessLogOkVs: options.accessLogOkVs }), ...(ghz ? { ghz } : {}) },
     say,
   );
   const memoryMb = sut.processes.map((p) => ({ name: p.name, idle: idle.get(p.name) ?? Number.NaN, afterLoad: rssMbOf(p.pid) ?? Number.NaN }));

@@ -21,6 +21,8 @@ export interface PerfPlan {
   accessLogOkVs?: number;
   /** The share npm start was started with (what the standard phases run). */
   accessLogOk: number;
+  /** Worker threads of the load generator (runLoad's `workers`): 1 runs it on this thread alone. */
+  loadWorkers: number;
 }
 
 /** The variant name of the phases run with the access log at `percent`. */
@@ -75,13 +77,14 @@ function runClient(sut: SystemUnderTest, plan: PerfPlan, client: Client, route: 
     const targets = route === 'envoy' ? [sut.envoyTarget] : sut.replicaAddresses;
     return runGhz(plan.ghz, { targets, concurrency: plan.concurrency, rate, durationS });
   }
-  return runLoadGenerator(route === 'envoy' ? sut.envoyTarget : `ipv4:${sut.replicaAddresses.join(',')}`, plan.concurrency, rate, durationS);
+  return runLoadGenerator(route === 'envoy' ? sut.envoyTarget : `ipv4:${sut.replicaAddresses.join(',')}`, plan.concurrency, rate, durationS, plan.loadWorkers);
 }
 
-/** The kit's own load generator, in this process, on one channel (round robin over the replicas on the direct route). */
-async function runLoadGenerator(target: string, concurrency: number, rate: number | null, durationS: number): Promise<PathFigures> {
+/** The kit's own load generator, in this process (and its worker threads), one channel per thread (round robin over the replicas on the direct route). */
+async function runLoadGenerator(target: string, concurrency: number, rate: number | null, durationS: number, workers: number): Promise<PathFigures> {
+  // The whole process's CPU: with workers > 1 that includes every worker thread.
   const cpuBefore = process.cpuUsage();
-  const report = await runLoad({ target, concurrency, ...(rate === null ? {} : { rate }), durationS, balancing: 'round_robin', name: 'bench' });
+  const report = await runLoad({ target, concurrency, ...(rate === null ? {} : { rate }), durationS, balancing: 'round_robin', name: 'bench', workers });
   const cpu = process.cpuUsage(cpuBefore);
   const latency = report.latencyMs.ok;
   return {
