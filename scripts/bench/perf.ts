@@ -15,6 +15,8 @@ import { summarise } from './perf/perf-summary.js';
 import { htmlOf, markdownOf, type PerfResult } from './perf/perf-report.js';
 import { loadAverage, rssMbOf } from './perf/proc-usage.js';
 import { SystemUnderTest } from './perf/system-under-test.js';
+import { measureScale } from './perf/scale-run.js';
+import { scaleHtmlOf, scaleMarkdownOf } from './perf/scale-report.js';
 
 const PROGRAM = 'bench:perf';
 const program = commandLine(PROGRAM)
@@ -33,10 +35,15 @@ const program = commandLine(PROGRAM)
   .option('--access-log-ok-vs <percent>', 'also measure Envoy at full speed with the access log at this share of OK calls (set live, paired)', integerIn(0, 100, '--access-log-ok-vs'))
   .option('--envoy-workers <n>', "npm start --envoy-workers: Envoy's worker threads", integerIn(1, 16, '--envoy-workers'), 2)
   .option('--load-workers <n>', "the load generator's worker threads (npm run load --workers)", integerIn(1, 16, '--load-workers'), 1)
+  .option('--scale <counts>', 'instead: start npm start with each count of replicas (e.g. 1,10,25,50), time it and weigh it', (value: string) => {
+    const counts = value.split(',').map((c) => Number(c.trim()));
+    if (counts.some((c) => !Number.isInteger(c) || c < 1 || c > 50)) throw new InvalidArgumentError(`--scale must be replica counts from 1 to 50, got "${value}"`);
+    return counts;
+  })
   .option('--no-ghz', 'leave ghz out even when it is installed')
   .option('--out <dir>', 'where perf.md, perf.json and perf.html go', path.join(projectRoot, '.lab', 'perf'));
 program.parse();
-const options = program.opts<{ replicas: number; concurrency: number; rates: number[]; duration: number; repeats: number; quick?: boolean; accessLogOk: number; accessLogOkVs?: number; envoyWorkers: number; loadWorkers: number; ghz: boolean; out: string }>();
+const options = program.opts<{ replicas: number; concurrency: number; rates: number[]; duration: number; repeats: number; quick?: boolean; accessLogOk: number; accessLogOkVs?: number; envoyWorkers: number; loadWorkers: number; scale?: number[]; ghz: boolean; out: string }>();
 const say = (line: string): void => console.log(`${PROGRAM}: ${line}`);
 const plan = options.quick
   ? { concurrency: options.concurrency, rates: [500], durationS: 1, repeats: 1 }
@@ -49,12 +56,30 @@ try {
   console.error(`${PROGRAM}: ${messageOf(error)}`);
   process.exit(1);
 }
+const startArgs = ['--access-log-ok', String(options.accessLogOk), '--envoy-workers', String(options.envoyWorkers)];
+if (options.scale) {
+  const loadAtStart = loadAverage();
+  const steps = await measureScale(options.scale, startArgs, say).catch((error: unknown) => {
+    console.error(`${PROGRAM}: ${messageOf(error)}`);
+    process.exit(1);
+  });
+  const cpu = cpus();
+  const heading = `npm run bench:perf -- ${process.argv.slice(2).join(' ')}, ${new Date().toISOString()}: ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, Envoy ${envoyVersion}; load average ${loadAtStart.join(' ')} before, ${loadAverage().join(' ')} after`;
+  mkdirSync(options.out, { recursive: true });
+  writeFileSync(path.join(options.out, 'scale.json'), `${JSON.stringify({ heading, steps }, null, 2)}\n`);
+  writeFileSync(path.join(options.out, 'scale.md'), `${scaleMarkdownOf(steps)}\n`);
+  writeFileSync(path.join(options.out, 'scale.html'), scaleHtmlOf(steps, heading));
+  console.log(`\n${scaleMarkdownOf(steps)}\n`);
+  say(heading);
+  say(`written: ${path.relative(process.cwd(), options.out)}/scale.{md,json,html}`);
+  process.exit(0);
+}
 const ghz = options.ghz ? findGhz() : undefined;
 if (!ghz) say(options.ghz ? 'ghz not found (npm run setup:ghz installs it into .tools/bin): the load generator alone, no reference client' : 'ghz left out (--no-ghz)');
 
 const loadBefore = loadAverage();
 say(`starting npm start with ${options.replicas} replicas (load average ${loadBefore.join(' ')})`);
-const sut = await SystemUnderTest.start(options.replicas, ['--access-log-ok', String(options.accessLogOk), '--envoy-workers', String(options.envoyWorkers)]).catch((error: unknown) => {
+const sut = await SystemUnderTest.start(options.replicas, startArgs).catch((error: unknown) => {
   console.error(`${PROGRAM}: ${messageOf(error)}`);
   process.exit(1);
 });

@@ -16,7 +16,7 @@ export interface PerfResult {
   rows: ComparedFigure[];
 }
 
-const digits = (value: number): string => {
+export const digits = (value: number): string => {
   if (!Number.isFinite(value)) return 'n/a';
   const abs = Math.abs(value);
   return abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : abs >= 1 ? value.toFixed(2) : value.toFixed(3);
@@ -60,7 +60,7 @@ export function markdownOf(result: PerfResult): string {
 }
 
 /** One horizontal bar chart (inline SVG) of labelled values. */
-function barChart(title: string, bars: Array<{ label: string; value: number; colour: string }>, unit: string): string {
+export function barChart(title: string, bars: Array<{ label: string; value: number; colour: string }>, unit: string): string {
   const width = 640;
   const rowHeight = 22;
   const labelWidth = 260;
@@ -79,7 +79,7 @@ function barChart(title: string, bars: Array<{ label: string; value: number; col
     `<text x="0" y="16" font-weight="bold" font-size="14">${escape(title)}</text>${rows.join('')}</svg></figure>`;
 }
 
-function escape(text: string): string {
+export function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
