@@ -45,6 +45,24 @@ describe('npm run bench:perf -- --quick', { timeout: 60_000 }, () => {
     expect(existsSync(path.join(out, 'perf.json'))).toBe(true);
   });
 
+  it('--scale times npm start at each count of replicas and weighs its processes', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-perf-test-'));
+    dirs.push(out);
+    const run = await runCommand(process.execPath, ['--import', 'tsx', 'scripts/bench/perf.ts', '--scale', '1,2', '--out', out], { cwd: projectRoot, timeoutMs: 55_000 });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const { steps } = JSON.parse(readFileSync(path.join(out, 'scale.json'), 'utf8')) as { steps: Array<{ replicas: number; readyMs: number; replicasMb: number; largestReplicaMb: number; envoyMb: number }> };
+    expect(steps.map((s) => s.replicas)).toEqual([1, 2]);
+    for (const step of steps) {
+      expect(step.readyMs).toBeGreaterThan(0);
+      expect(step.envoyMb).toBeGreaterThan(1);
+      // Two replicas weigh more than one, and no replica more than all of them together.
+      expect(step.largestReplicaMb).toBeLessThanOrEqual(step.replicasMb);
+    }
+    expect(steps[1]?.replicasMb).toBeGreaterThan(steps[0]?.replicasMb ?? Infinity);
+    expect(readFileSync(path.join(out, 'scale.html'), 'utf8')).toContain('<svg');
+  });
+
   it('refuses a bad option in one line', async () => {
     const run = await runCommand(process.execPath, ['--import', 'tsx', 'scripts/bench/perf.ts', '--rates', '500,x'], { cwd: projectRoot, timeoutMs: 15_000 });
     expect(run.code).toBe(2);
