@@ -20,7 +20,12 @@ export interface LocalEnvoyOverrides {
   /** Where the loopback DNS responder answers, in place of Docker's embedded DNS. */
   dnsAddress: string;
   dnsPort: number;
+  /** Share of the OK calls the access log keeps, 0 to 100 (runtime key access_log.ok_percent); left out: envoy.yaml's. */
+  accessLogOkPercent?: number;
 }
+
+/** The runtime key that says what share of OK calls the access log keeps (envoy.yaml's runtime_filter). */
+export const ACCESS_LOG_OK_PERCENT_KEY = 'access_log.ok_percent';
 
 /** A base config that does not have the shape this derivation expects. */
 export class EnvoyConfigShapeError extends Error {}
@@ -96,6 +101,12 @@ export function deriveLocalEnvoyConfig(baseYaml: string, overrides: LocalEnvoyOv
   }
   const endpoint = [...cluster, 'load_assignment', 'endpoints', 0, 'lb_endpoints', 0, 'endpoint', 'address', 'socket_address'];
   setWithReason(doc, [...endpoint, 'port_value'], overrides.upstreamPort, 'local run: the port every replica process binds.');
+
+  if (overrides.accessLogOkPercent !== undefined) {
+    const layer = ['layered_runtime', 'layers', indexByName(doc, ['layered_runtime', 'layers'], 'static'), 'static_layer'];
+    requireIn(doc, layer);
+    doc.setIn([...layer, ACCESS_LOG_OK_PERCENT_KEY], overrides.accessLogOkPercent);
+  }
 
   return doc.toString({ lineWidth: 0 });
 }

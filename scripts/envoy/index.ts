@@ -14,6 +14,7 @@ export {
 } from './admin.js';
 export { EnvoyNotAvailableError, findEnvoy, requireEnvoy, type EnvoyBinary } from './binary.js';
 export {
+  ACCESS_LOG_OK_PERCENT_KEY,
   ADMIN_CLUSTER,
   ADMIN_READONLY_LISTENER,
   CLUSTER_NAME,

@@ -8,6 +8,7 @@ import { ManagedProcess } from './managed-process.js';
 import { PollAborted, pollUntil } from './poll-until.js';
 import { freePort } from './free-port.js';
 import { LocalPrometheus, type ScrapedReplica } from './local-prometheus.js';
+import { COMPILED_SERVER_ENTRY, ensureCompiled } from './compiled-entries.js';
 import { ControlClient, newControlToken } from '../../server/src/index.js';
 import { deriveXdsEnvoyConfig } from '../envoy/index.js';
 import { servedConfigFor, XdsControlPlane, type ControlPlaneStatus } from '../xds/index.js';
@@ -50,6 +51,8 @@ export interface LocalStackOptions {
   onProcesses?: (pids: number[]) => void;
   /** How Envoy discovers the replicas at start (default dns, envoy.yaml as is); see setDiscovery. */
   discovery?: Discovery;
+  /** Share of OK calls Envoy's access log keeps, 0 to 100 (failed and retried calls always); default envoy.yaml's 100. */
+  accessLogOkPercent?: number;
 }
 
 /** What the stack knows of its Envoy: serving, or about to start again after it died; how often it died. */
@@ -77,7 +80,7 @@ export interface LocalReplica {
   readyAt?: number;
 }
 
-const SERVER_ENTRY = path.join('server', 'src', 'main.ts');
+// Compiled JavaScript, as in the image (built on demand: see compiled-entries.ts).
 const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+):(\d+).*metrics"?[=:]"?([\d.]+):(\d+)/;
 
 /**
@@ -86,8 +89,8 @@ const LISTENING = /listening.*grpc"?[=:]"?([\d.]+):(\d+).*control"?[=:]"?([\d.]+
  * integration tests both drive it, so what the tests prove is what users run.
  */
 export class LocalStack {
-  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy' | 'controlToken' | 'onProcesses' | 'prometheus' | 'discovery'>> &
-    Pick<LocalStackOptions, 'onLine' | 'serverEnv' | 'onProcesses' | 'prometheus'>;
+  private readonly options: Required<Omit<LocalStackOptions, 'onLine' | 'serverEnv' | 'policy' | 'controlToken' | 'onProcesses' | 'prometheus' | 'discovery' | 'accessLogOkPercent'>> &
+    Pick<LocalStackOptions, 'onLine' | 'serverEnv' | 'onProcesses' | 'prometheus' | 'accessLogOkPercent'>;
   private readonly workDir = mkdtempSync(path.join(tmpdir(), 'grpc-envoy-lab-'));
   private readonly live = new Map<number, LocalReplica>();
   private dns: DnsResponder | undefined;
@@ -265,6 +268,7 @@ export class LocalStack {
 
   /** Starts DNS, the replicas, then Envoy; resolves when Envoy's admin reports it is live (not yet that hosts are healthy). */
   async start(): Promise<void> {
+    ensureCompiled((line) => this.say(line));
     const dnsName = serviceNameOf(readFileSync(envoyYamlPath, 'utf8'));
     this.dns = new DnsResponder(dnsName);
     this.dnsPort = await this.dns.listen(this.options.bindAddress, 0);
@@ -517,7 +521,7 @@ export class LocalStack {
     const name = `grpc-server-${index}`;
     const address = `${this.options.replicaAddressPrefix}.${index + 1}`;
     const port = this.replicaPortValue ?? 0;
-    const child = new ManagedProcess(process.execPath, ['--import', 'tsx', SERVER_ENTRY], {
+    const child = new ManagedProcess(process.execPath, ['--enable-source-maps', COMPILED_SERVER_ENTRY], {
       cwd: projectRoot,
       env: {
         ...process.env,
@@ -578,6 +582,7 @@ export class LocalStack {
       upstreamPort: this.replicaPortValue ?? 0,
       dnsAddress: this.options.bindAddress,
       dnsPort: this.dnsPort ?? 0,
+      ...(this.options.accessLogOkPercent === undefined ? {} : { accessLogOkPercent: this.options.accessLogOkPercent }),
     });
   }
 

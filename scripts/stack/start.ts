@@ -4,17 +4,20 @@
 // live: `scale <n>` and `hosts` (Envoy's view of the replicas). With --prometheus, a real Prometheus scrapes it all.
 import net from 'node:net';
 import { createInterface } from 'node:readline';
-import path from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { commandLine, integerIn, messageOf } from '../cli/command-line.js';
 import { requireEnvoy, type EnvoyBinary, projectRoot } from '../envoy/index.js';
 import { requirePrometheus, type PrometheusBinary } from '../observability/index.js';
 import { LocalStack, MAX_REPLICAS } from './local-stack.js';
+import { COMPILED_CLIENT_ENTRY } from './compiled-entries.js';
+import { LinePrinter } from './line-printer.js';
 import { ManagedProcess, parentDeathSignalAvailable } from './managed-process.js';
 import { StackControlApi } from './control-api.js';
 import { readStateFile, removeStateFile, stateFilePath, writeStateFile, type StackStateFile } from './state-file.js';
 
 const PROGRAM = 'npm start';
+// Every line this process prints goes through one batching printer, so order is kept and lines cost little.
+const printer = new LinePrinter();
 
 const program = commandLine(PROGRAM)
   .description('Run the greeter replicas, a real Envoy and the worker client from local processes.')
@@ -26,6 +29,8 @@ const program = commandLine(PROGRAM)
   .option('--no-client', 'leave the worker client out (call Envoy yourself)')
   .option('--interval <ms>', "the worker client's call interval", integerIn(1, 3_600_000, '--interval'), 1000)
   .option('--envoy-log-level <level>', "Envoy's own log level (its access log is always on)", 'warning')
+  .option('--envoy-workers <n>', "Envoy's worker threads (--concurrency); each keeps its own round robin", integerIn(1, 16, '--envoy-workers'), 2)
+  .option('--access-log-ok <percent>', "share of OK calls in Envoy's access log (failed and retried calls: always)", integerIn(0, 100, '--access-log-ok'), 100)
   // LAB_PROMETHEUS=1 says the same: how `lab up --prometheus` asks the local system it starts for one.
   .addOption(new Option('--prometheus', "run Prometheus too (Debian's prometheus on PATH), scraping every replica and Envoy").env('LAB_PROMETHEUS'))
   .option('--prometheus-port <port>', "Prometheus's UI and API on 127.0.0.1", integerIn(1, 65535, '--prometheus-port'), 9090)
@@ -49,6 +54,8 @@ const options = program.opts<{
   client: boolean;
   interval: number;
   envoyLogLevel: string;
+  accessLogOk: number;
+  envoyWorkers: number;
   prometheus?: boolean;
   prometheusPort: number;
   discovery: 'dns' | 'xds';
@@ -63,12 +70,13 @@ if (!LOG_LEVELS.includes(options.envoyLogLevel as EnvoyLogLevel)) {
 if (options.port === options.adminPort) fail(`--port and --admin-port must differ, both are ${options.port}`, 2);
 
 function fail(message: string, code: number): never {
+  printer.flush();
   console.error(`${PROGRAM}: ${message}`);
   process.exit(code);
 }
 
 function say(line: string): void {
-  console.log(`${'start'.padEnd(14)} | ${line}`);
+  printer.print('start', line);
 }
 
 /** Fails with one line when a port is taken, instead of letting Envoy or a replica die with a bind error. */
@@ -122,8 +130,10 @@ const stack = new LocalStack({
   replicaAddressPrefix: '127.0.0',
   envoyLogLevel: options.envoyLogLevel as EnvoyLogLevel,
   discovery: options.discovery,
+  accessLogOkPercent: options.accessLogOk,
+  envoyConcurrency: options.envoyWorkers,
   // Prefix every line with its source, as `docker compose up` does.
-  onLine: (source, line) => console.log(`${source.padEnd(14)} | ${line}`),
+  onLine: (source, line) => printer.print(source, line),
   // The state file names every child, so `lab down` can find leftovers should this process ever die unannounced.
   onProcesses: (pids) => {
     if (state) writeStateFile(stateFile, (state = { ...state, processes: pids }));
@@ -162,6 +172,7 @@ if (!parentDeathSignalAvailable()) {
 }
 // Whatever ends this process, no child outlives it.
 process.on('exit', () => {
+  printer.flush();
   removeStateFile(stateFile, process.pid);
   client?.signal('SIGKILL');
   stack.killNow();
@@ -189,10 +200,11 @@ say(
 if (options.client) {
   client = new ManagedProcess(
     process.execPath,
-    ['--import', 'tsx', path.join('client', 'src', 'main.ts'), '--target', stack.envoyTarget, '--interval', String(options.interval)],
+    // Compiled, as in the image; LocalStack.start() has just built dist/ if it was missing or stale.
+    ['--enable-source-maps', COMPILED_CLIENT_ENTRY, '--target', stack.envoyTarget, '--interval', String(options.interval)],
     { cwd: projectRoot, env: process.env, dieWithParent: true },
   );
-  client.onLine((line) => console.log(`${'grpc-client'.padEnd(14)} | ${line}`));
+  client.onLine((line) => printer.print('grpc-client', line));
   void client.exited.then((code) => {
     if (!stopping) void shutdown(`the client exited (${code})`, 1);
   });

@@ -108,5 +108,6 @@ export function isLocalStackChild(pid: number): boolean {
   } catch {
     return false;
   }
-  return /\bserver\/src\/main\.ts\b/.test(commandLine) || /\/envoy .*--base-id-path .*grpc-envoy-lab-/.test(commandLine);
+  // A replica runs compiled (dist/server/src/main.js) under npm start; server/src/main.ts is `npm run server`'s.
+  return /\b(?:dist\/server\/src\/main\.js|server\/src\/main\.ts)\b/.test(commandLine) || /\/envoy .*--base-id-path .*grpc-envoy-lab-/.test(commandLine);
 }

@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 test('the npm scripts name their programs', () => {
-  expect(programs.map((p) => p.name).sort()).toEqual(['bench', 'client', 'control', 'derive:envoy', 'gen:balancers', 'gen:xds', 'lab', 'load', 'server', 'setup:envoy', 'setup:observability', 'start', 'xds'].sort());
+  expect(programs.map((p) => p.name).sort()).toEqual(['bench', 'bench:perf', 'client', 'control', 'derive:envoy', 'gen:balancers', 'gen:xds', 'lab', 'load', 'server', 'setup:envoy', 'setup:observability', 'start', 'xds'].sort());
 });
 
 test.each(programs)('npm run $name: $file exists', ({ file }) => {

@@ -290,3 +290,22 @@ describe('LoadLoop after a stall', () => {
     expect(sent).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('LoadLoop open loop latency', () => {
+  it('counts a call from when it was due, so a stalled event loop shows in the percentiles (coordinated omission)', async () => {
+    // 100 calls/s for 0.2 s: 20 calls due every 10 ms, each answering at once (its own latencyMs is 1 ms).
+    const loop = new LoadLoop(shardOf({ concurrency: 50, rate: 100, durationS: 0.2 }), () => Promise.resolve(okResult));
+    loop.start();
+    // The event loop is busy for 100 ms right after the start: the calls due meanwhile start late, all at once.
+    const busyUntil = performance.now() + 100;
+    while (performance.now() < busyUntil) {
+      // Blocks on purpose, as a GC pause or a busy handler would.
+    }
+    const { tally } = await loop.finished;
+    expect(tally.ok).toBe(20);
+    // The call due at 10 ms started at about 100 ms: about 90 ms late, far above its own 1 ms.
+    expect(tally.okLatency.maxValue / 1000).toBeGreaterThan(80);
+    // A call started on time keeps its own latency: the first one, started by start() itself, stays at 1 ms.
+    expect(tally.okLatency.getValueAtPercentile(1) / 1000).toBeLessThan(2);
+  });
+});

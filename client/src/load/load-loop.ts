@@ -176,7 +176,8 @@ export class LoadLoop {
         this.#tally.skipAtCap();
         this.#events.onSkipped?.(this.#tally.inFlight, concurrency);
       } else {
-        void this.#launch();
+        // Due at its slot, whenever it actually starts: its latency counts from then (see #launch).
+        void this.#launch(this.#startedAt + slotDueMs(this.#nextSlot - 1, position, rate));
       }
     }
     if (this.#countReached() || this.#nextSlot >= lastSlot) {
@@ -204,18 +205,26 @@ export class LoadLoop {
     return limit.kind === 'count' && this.#tally.sent >= limit.calls;
   }
 
-  #launch(): Promise<void> {
+  /**
+   * Starts one call. In an open loop `dueAt` (performance.now() time) is when its slot fell due: a call started
+   * late because the event loop was busy has that wait added to its latency, so a stall in this process shows in
+   * the percentiles instead of hiding behind the calls it delayed (coordinated omission, corrected).
+   */
+  #launch(dueAt?: number): Promise<void> {
     const index = callIndex(this.#shard.position, this.#tally.sent);
     const key = keyFor(index, this.#shard.keys);
-    const startedAt = new Date();
+    const lateByMs = dueAt === undefined ? 0 : Math.max(0, performance.now() - dueAt);
+    // Only a caller that logs every call needs its start as a Date: one object per call less for the others.
+    const startedAt = this.#events.onSettled ? new Date() : undefined;
     this.#tally.start();
     return this.#call(key, this.#abort.signal)
       // Meant never to reject; if it does anyway, the call still has to be counted once.
       .catch((error: unknown) => unexpectedFailure(error))
-      .then((result) => {
+      .then((settled) => {
+        const result = lateByMs > 0 ? { ...settled, latencyMs: settled.latencyMs + lateByMs } : settled;
         this.#tally.settle(result, key);
         try {
-          this.#events.onSettled?.({ seq: index + 1, startedAt, result, key });
+          if (startedAt) this.#events.onSettled?.({ seq: index + 1, startedAt, result, key });
         } finally {
           // A hook that throws is a bug to surface, but the run must still end once every call has settled.
           this.#finishIfSettled();
