@@ -1,6 +1,7 @@
 // The experiments' front door: the one harness that stages faults and measures them, for the lab (`lab experiment`),
 // the bench (`npm run bench`) and the tests.
 export { EXPERIMENTS } from './registry.js';
+export { CUT_REPLY } from './trial.js';
 export { BASELINE_REPLICAS, restoreBaseline, runExperiment } from './runner.js';
 export { formatExperimentText } from './report-text.js';
 export { formatExperimentHtml } from './report-html.js';

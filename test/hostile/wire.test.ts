@@ -33,21 +33,21 @@ function verdict(outcome: RawOutcome): string {
 interface WireCase {
   name: string;
   request: RawRequest;
-  /** What comes back through Envoy, and straight from a replica. */
-  envoy: string;
+  /** What comes back through Envoy, and straight from a replica (one of several, where a race decides). */
+  envoy: string | string[];
   replica: string;
 }
 
 // Where Envoy and grpc-js answer a refusal with a reset rather than a status, the table says so: a 10 MB message is
 // refused by the replica (ENHANCE_YOUR_CALM, past its 4 MB limit) while Envoy is still streaming it, and Envoy then
-// ends the client's stream with no status (a 5 MB one still gets RESOURCE_EXHAUSTED back).
+// ends the client's stream with no status, or, when the replica's status wins the race, RESOURCE_EXHAUSTED.
 // gRPC codes: 3 INVALID_ARGUMENT, 5 NOT_FOUND, 8 RESOURCE_EXHAUSTED, 12 UNIMPLEMENTED, 13 INTERNAL.
 const CASES: WireCase[] = [
   { name: 'an empty name', request: { path: SAY_HELLO, body: named('') }, envoy: 'grpc 3', replica: 'grpc 3' },
   { name: 'a request with no message at all', request: { path: SAY_HELLO }, envoy: 'grpc 12', replica: 'grpc 12' },
   { name: 'a 5 MB name (past the 4 MB message limit)', request: { path: SAY_HELLO, body: named('x'.repeat(5 << 20)) }, envoy: 'grpc 8', replica: 'grpc 8' },
   { name: 'a 1 MB name', request: { path: SAY_HELLO, body: named('x'.repeat(1 << 20)) }, envoy: 'grpc 3', replica: 'grpc 3' },
-  { name: 'a 10 MB name (past the 4 MB message limit)', request: { path: SAY_HELLO, body: named('x'.repeat(10 << 20)) }, envoy: 'closed, no status', replica: 'reset 11' },
+  { name: 'a 10 MB name (past the 4 MB message limit)', request: { path: SAY_HELLO, body: named('x'.repeat(10 << 20)) }, envoy: ['closed, no status', 'grpc 8'], replica: 'reset 11' },
   { name: 'a name that is not UTF-8', request: { path: SAY_HELLO, body: named(Buffer.from([0x66, 0xc3, 0x28, 0xff])) }, envoy: 'grpc 3', replica: 'grpc 3' },
   { name: 'a name of bidirectional controls only', request: { path: SAY_HELLO, body: named('\u202e\u2066') }, envoy: 'grpc 3', replica: 'grpc 3' },
   { name: 'a name of zero-width characters only', request: { path: SAY_HELLO, body: named('\u200b\u200d\ufeff') }, envoy: 'grpc 3', replica: 'grpc 3' },
@@ -90,7 +90,9 @@ describe.each([
 
   it.each(CASES)('$name', async (wireCase) => {
     const outcome = await rawCall(target(), { timeoutMs: 8000, ...wireCase.request });
-    expect(verdict(outcome), JSON.stringify(outcome)).toBe(wireCase[path]);
+    const expected = wireCase[path];
+    if (Array.isArray(expected)) expect(expected, JSON.stringify(outcome)).toContain(verdict(outcome));
+    else expect(verdict(outcome), JSON.stringify(outcome)).toBe(expected);
   });
 
   it('a client that resets its stream right after sending leaves nothing behind', async () => {
