@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
-import path from 'node:path';
 import { promisify } from 'node:util';
+import { findOnPath, isExecutable } from '../cli/executables.js';
 import { localEnvoyBinary, pinnedEnvoyVersion } from './paths.js';
 import { installLocalEnvoy } from './install.js';
 
@@ -16,24 +15,6 @@ export interface EnvoyBinary {
 
 /** A problem the user can fix (bad ENVOY_BIN, no Envoy at all): printed as one line, never a stack trace. */
 export class EnvoyNotAvailableError extends Error {}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, command);
-    if (existsSync(candidate) && isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
 
 /** Asks a binary for its version: `envoy --version` prints ".../1.40.0/Clean/RELEASE/BoringSSL". */
 export async function envoyVersionOf(binary: string): Promise<string> {
@@ -51,7 +32,7 @@ export async function findEnvoy(): Promise<EnvoyBinary | undefined> {
     if (!isExecutable(fromEnv)) throw new EnvoyNotAvailableError(`ENVOY_BIN=${fromEnv} is not an executable file`);
     return { path: fromEnv, version: await envoyVersionOf(fromEnv), source: 'ENVOY_BIN' };
   }
-  const fromPath = onPath('envoy');
+  const fromPath = findOnPath('envoy');
   if (fromPath) return { path: fromPath, version: await envoyVersionOf(fromPath), source: 'PATH' };
   const local = localEnvoyBinary(pinnedEnvoyVersion());
   if (isExecutable(local)) return { path: local, version: await envoyVersionOf(local), source: 'project-local' };

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { findOnPath, isExecutable } from '../cli/executables.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -20,24 +20,6 @@ export interface PrometheusBinary {
 /** No usable Prometheus: printed as one line, never a stack trace. */
 export class PrometheusNotAvailableError extends Error {
   override name = 'PrometheusNotAvailableError';
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, command);
-    if (existsSync(candidate) && isExecutable(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 /** `prometheus --version` prints "prometheus, version 2.42.0+ds (branch: ...)" on its first line. */
@@ -62,7 +44,7 @@ export async function requirePrometheus(): Promise<PrometheusBinary> {
     prometheus = fromEnv;
     source = 'PROMETHEUS_BIN';
   } else {
-    prometheus = onPath('prometheus');
+    prometheus = findOnPath('prometheus');
   }
   if (prometheus === undefined) throw new PrometheusNotAvailableError(`no prometheus on PATH; ${INSTALL_HINT}`);
   const promtool = path.join(path.dirname(prometheus), 'promtool');

@@ -1,7 +1,6 @@
 // Finds the balancer programs a local scorecard run starts, the way scripts/envoy/binary.ts finds Envoy: a variable
 // naming the binary wins, then PATH, then the sbin folders Debian installs daemons into (often off a user's PATH).
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
+import { findOnPath, isExecutable } from '../cli/executables.js';
 import { LabError } from '../drivers/index.js';
 
 const TOOLS = {
@@ -13,25 +12,15 @@ export type LocalTool = keyof typeof TOOLS;
 
 const SBIN = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
 
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The path of `tool`, or a LabError with the one line that says how to install it. */
 export function findTool(tool: LocalTool, env: NodeJS.ProcessEnv = process.env): string {
   const { variable, install } = TOOLS[tool];
   const given = env[variable];
   if (given !== undefined && given !== '') {
-    if (!executable(given)) throw new LabError(`${variable}=${given} is not an executable file`);
+    if (!isExecutable(given)) throw new LabError(`${variable}=${given} is not an executable file`);
     return given;
   }
-  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter((dir) => dir !== ''), ...SBIN];
-  const found = dirs.map((dir) => path.join(dir, tool)).find(executable);
+  const found = findOnPath(tool, { env, extraDirs: SBIN });
   if (!found) throw new LabError(`${tool} not found (${variable}, PATH, ${SBIN.join(', ')}): install it with \`${install}\``);
   return found;
 }

@@ -1,8 +1,8 @@
 // grpcurl, the gRPC peer the tests use from outside this codebase (Go, its own HTTP/2 and reflection client): what
 // it accepts is what users' tools accept. `npm run setup:grpcurl` installs the pinned version into .tools/bin.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { findOnPath } from '../../scripts/cli/executables.js';
 import { projectRoot } from '../../scripts/envoy/paths.js';
 import { runCommand, type CommandResult } from './run-command.js';
 
@@ -10,11 +10,7 @@ import { runCommand, type CommandResult } from './run-command.js';
 export function findGrpcurl(): string | undefined {
   const candidates = [process.env.GRPCURL, path.join(projectRoot, '.tools', 'bin', 'grpcurl')];
   for (const candidate of candidates) if (candidate && existsSync(candidate)) return candidate;
-  try {
-    return execFileSync('sh', ['-c', 'command -v grpcurl'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  return findOnPath('grpcurl');
 }
 
 /** Runs `grpcurl -plaintext <args>` (killed after 15 s) and collects what it printed. */

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad, type LoadReport } from '../../client/src/index.js';
 import { stats } from '../../scripts/envoy/index.js';
+import { CUT_REPLY } from '../../scripts/experiments/index.js';
 import { pollUntil } from '../../scripts/stack/index.js';
 import { expectStillServing } from '../helpers/hostile.js';
 import { useLocalStack } from '../helpers/local-stack-fixture.js';
@@ -51,7 +52,7 @@ function expectNoneLost(report: LoadReport, cutReplies = 0): void {
   expect(report.sent, 'sent = ok + failed').toBe(report.ok + report.failed);
   expect(report.sent).toBeGreaterThan(RATE * 2);
   const why = `failures: ${JSON.stringify(report.failedByCode)} ${report.lastFailure ?? ''}; Envoy: ${JSON.stringify(envoySaw)}`;
-  const cut = report.failedByCode.INTERNAL ?? 0;
+  const cut = report.failedByCode[CUT_REPLY.code] ?? 0;
   expect(report.failed - cut, why).toBe(0);
   expect(cut, why).toBeLessThanOrEqual(cutReplies);
   if (cut > 0) expect(report.lastFailure, why).toBe('INTERNAL: Received RST_STREAM with code 2 (Internal server error)');

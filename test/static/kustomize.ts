@@ -1,8 +1,8 @@
 // kustomize, to render deploy/kubernetes/ exactly as `kubectl apply -k` would: a kustomize binary, kubectl's
 // built-in one (`kubectl kustomize`), or the one .ci/run builds into .tools/bin when neither is on PATH. None at all
 // is a failed test with the way to get one, never a skip.
-import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { findOnPath, isExecutable } from '../../scripts/cli/executables.js';
 import { projectRoot } from '../../scripts/envoy/paths.js';
 
 /** The command that renders a kustomization folder given as its last argument. */
@@ -11,32 +11,16 @@ export interface Kustomize {
   args: string[];
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here; try the next folder.
-    }
-  }
-  return undefined;
-}
 
 export function findKustomize(): Kustomize {
-  const kustomize = onPath('kustomize');
+  const kustomize = findOnPath('kustomize');
   if (kustomize) return { command: kustomize, args: ['build'] };
-  const kubectl = onPath('kubectl');
+  const kubectl = findOnPath('kubectl');
   if (kubectl) return { command: kubectl, args: ['kustomize'] };
   const local = path.join(projectRoot, '.tools', 'bin', 'kustomize');
-  try {
-    accessSync(local, constants.X_OK);
-    return { command: local, args: ['build'] };
-  } catch {
-    throw new Error(
-      'no kustomize: install kubectl (it has kustomize built in) or kustomize, or build it as .ci/run does: ' +
-        'GOBIN=$PWD/.tools/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0',
-    );
-  }
+  if (isExecutable(local)) return { command: local, args: ['build'] };
+  throw new Error(
+    'no kustomize: install kubectl (it has kustomize built in) or kustomize, or build it as .ci/run does: ' +
+      'GOBIN=$PWD/.tools/bin go install sigs.k8s.io/kustomize/kustomize/v5@v5.5.0',
+  );
 }

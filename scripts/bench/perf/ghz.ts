@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { findOnPath } from '../../cli/executables.js';
 import { projectRoot } from '../../envoy/index.js';
 import { percentilesOf, type PathFigures } from './figures.js';
 
@@ -13,10 +14,7 @@ export function findGhz(): string | undefined {
   for (const candidate of [process.env.GHZ, path.join(projectRoot, '.tools', 'bin', 'ghz')]) {
     if (candidate && existsSync(candidate)) return candidate;
   }
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && existsSync(path.join(dir, 'ghz'))) return path.join(dir, 'ghz');
-  }
-  return undefined;
+  return findOnPath('ghz');
 }
 
 /** One ghz run: closed loop at `concurrency`, or `rate` calls/s, for `durationS`, against each of `targets` at once. */
